@@ -1,0 +1,167 @@
+"""The `longdoc` command: parses arguments, calls the API, renders results.
+
+Global options (`--model`, `--json`, ...) are accepted before or after the command name:
+`main` moves them in front of the command before typer parses, so scripts can write
+`longdoc ask book.txt "..." --json` as naturally as `longdoc --json ask ...`.
+Each command lives in a module of `longdoc.commands` with a `register(app)` function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from .config import Settings
+from .errors import LongdocError
+
+COMMAND_MODULES: list[str] = [
+]
+"""Modules that add commands, in the order they appear in `--help`."""
+
+GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir"}
+GLOBAL_FLAGS = {"--no-cache", "--quiet", "-q", "--json"}
+
+app = typer.Typer(
+    name="longdoc",
+    help="Read documents far longer than a model's context window; write far longer outputs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class CliContext:
+    """What every command gets from the global options."""
+
+    settings: Settings
+    json: bool = False
+    quiet: bool = False
+
+    @property
+    def err(self) -> Console:
+        """Progress and logs: stderr, silent with --quiet."""
+        return Console(stderr=True, quiet=self.quiet)
+
+    @property
+    def out(self) -> Console:
+        """Results: stdout."""
+        return Console(soft_wrap=True)
+
+    def emit_json(self, obj: Any) -> None:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    return ctx.find_root().obj
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            envvar="LONGDOC_MODEL",
+            help="`local` (embedded model), `fake` (tests), or a model served by the endpoint.",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint."),
+    ] = None,
+    window: Annotated[
+        int | None, typer.Option("--window", help="The agent's context window in tokens.")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="Model calls in flight at most.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Bypass the response cache.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", envvar="LONGDOC_CACHE_DIR", help="Cache and call-log folder."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    settings = Settings.from_env(
+        model=model,
+        base_url=base_url,
+        window=window,
+        concurrency=concurrency,
+        cache=False if no_cache else None,
+        cache_dir=cache_dir,
+    )
+    ctx.obj = CliContext(settings=settings, json=json_output, quiet=quiet)
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options found after the command name to the front."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_VALUE_OPTIONS:
+            front.append(arg)
+            if "=" not in arg and i + 1 < len(argv):
+                front.append(argv[i + 1])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: exit 0 on success, 1 on a reported failure, 2 on bad usage."""
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    try:
+        app(args=args, prog_name="longdoc", standalone_mode=False)
+    except LongdocError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        return 1
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        return 1
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

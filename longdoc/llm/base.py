@@ -1,0 +1,99 @@
+"""The one protocol every model backend speaks, and the values that cross it."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class CompletionRequest(BaseModel):
+    """One model call. `messages` is the chat rendering; `prompt`, when given, is the
+    completion-primed rendering of the same request for base models (see prompts/)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    messages: tuple[Message, ...] = ()
+    prompt: str | None = None
+    max_tokens: int = 512
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+    logprobs: int | None = Field(default=None, ge=0, le=20)
+    """Top-k alternatives wanted per generated token; None for no logprobs."""
+
+    @classmethod
+    def from_text(cls, text: str, **params: object) -> CompletionRequest:
+        return cls(messages=(Message(role="user", content=text),), prompt=text, **params)
+
+
+class TokenLogprob(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+    """The top-k alternatives (token, logprob), most likely first."""
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Completion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    model: str
+    finish_reason: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    logprobs: tuple[TokenLogprob, ...] | None = None
+    latency_s: float = 0.0
+    cached: bool = False
+
+
+class RunUsage(BaseModel):
+    """Usage summed over a run, as reported by every command's `usage`."""
+
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add(self, completion: Completion, *, price: tuple[float, float] | None = None) -> None:
+        """Count one completion; `price` is USD per million (prompt, completion) tokens."""
+        self.calls += 1
+        if completion.cached:
+            self.cached_calls += 1
+            return
+        self.prompt_tokens += completion.usage.prompt_tokens
+        self.completion_tokens += completion.usage.completion_tokens
+        if price is not None:
+            cost = (
+                completion.usage.prompt_tokens * price[0]
+                + completion.usage.completion_tokens * price[1]
+            ) / 1e6
+            self.cost_usd = (self.cost_usd or 0.0) + cost
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A backend. `complete` and `acomplete` raise longdoc.errors.ModelError subclasses on
+    failure and never return an error message as text."""
+
+    name: str
+    context_window: int
+    completion_style: bool
+    """True for base models that must be prompted with the completion rendering."""
+
+    def complete(self, request: CompletionRequest) -> Completion: ...
+
+    async def acomplete(self, request: CompletionRequest) -> Completion: ...
