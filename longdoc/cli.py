@@ -23,6 +23,7 @@ from .config import Settings
 from .errors import LongdocError
 
 COMMAND_MODULES: list[str] = [
+    "longdoc.commands.eval",
 ]
 """Modules that add commands, in the order they appear in `--help`."""
 

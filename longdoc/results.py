@@ -1,0 +1,42 @@
+"""What the reading pipelines return: an answer with its evidence, usage and timings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from .llm.base import RunUsage
+
+
+class Citation(BaseModel):
+    """Where a piece of evidence came from: a span of a source, with its lines."""
+
+    source: str
+    start: int
+    end: int
+    lines: tuple[int, int]
+    section: str | None = None
+    """The chapter or enclosing symbol, where known."""
+
+
+class SegmentScore(BaseModel):
+    """One segment of the XL3M selection: its span, relevance score and whether it was kept."""
+
+    source: str
+    start: int
+    end: int
+    score: float
+    selected: bool
+
+
+class AnswerResult(BaseModel):
+    """The result of `ask` and `summarize`, in every strategy (the CLI's --json contract)."""
+
+    answer: str
+    strategy: str
+    chunks: int
+    citations: list[Citation] = Field(default_factory=list)
+    usage: RunUsage = Field(default_factory=RunUsage)
+    timings: dict[str, float] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    """The notes trail: what each worker (or group) passed on, in order."""
+    segments: list[SegmentScore] | None = None
