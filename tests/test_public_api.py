@@ -1,0 +1,19 @@
+"""The public API is pinned: nothing leaks, nothing goes missing."""
+
+import longdoc
+
+
+def test_all_is_pinned():
+    assert sorted(longdoc.__all__) == sorted(
+        [
+            "Chunk",
+            "Document",
+            "LongdocError",
+            "Section",
+            "count_tokens",
+            "get_encoding",
+            "token_counter",
+        ]
+    )
+    for name in longdoc.__all__:
+        assert hasattr(longdoc, name)
