@@ -41,6 +41,10 @@ class Settings(BaseModel):
     cache_dir: Path = Field(default_factory=default_cache_dir)
     timeout: float = 600.0
     max_retries: int = 4
+    completion_style: bool | None = None
+    """Prompt an `openai` endpoint through its completions endpoint with the base-model
+    rendering (for base models served by vLLM, SGLang, llama.cpp); None/False = chat.
+    The `local` model is always completion-style. Env: LONGDOC_COMPLETION_STYLE=1."""
 
     @field_validator("window")
     @classmethod
@@ -75,6 +79,8 @@ class Settings(BaseModel):
             values["api_key"] = SecretStr(env_key)
         if env_model:
             values["model"] = env_model
+        if os.environ.get("LONGDOC_COMPLETION_STYLE", "").strip().lower() in ("1", "true", "yes"):
+            values["completion_style"] = True
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "model" not in values and "base_url" not in values and "api_key" not in values:
             values["model"] = LOCAL_MODEL

@@ -57,6 +57,8 @@ class Completion(BaseModel):
     logprobs: tuple[TokenLogprob, ...] | None = None
     latency_s: float = 0.0
     cached: bool = False
+    cost_usd: float | None = None
+    """What this call cost where the backend knows a price (hosted models); None otherwise."""
 
 
 class RunUsage(BaseModel):
@@ -69,18 +71,21 @@ class RunUsage(BaseModel):
     cost_usd: float | None = None
 
     def add(self, completion: Completion, *, price: tuple[float, float] | None = None) -> None:
-        """Count one completion; `price` is USD per million (prompt, completion) tokens."""
+        """Count one completion; `price` is USD per million (prompt, completion) tokens,
+        else the completion's own `cost_usd` (set by backends that know their price)."""
         self.calls += 1
         if completion.cached:
             self.cached_calls += 1
             return
         self.prompt_tokens += completion.usage.prompt_tokens
         self.completion_tokens += completion.usage.completion_tokens
+        cost = completion.cost_usd
         if price is not None:
             cost = (
                 completion.usage.prompt_tokens * price[0]
                 + completion.usage.completion_tokens * price[1]
             ) / 1e6
+        if cost is not None:
             self.cost_usd = (self.cost_usd or 0.0) + cost
 
 

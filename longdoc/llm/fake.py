@@ -4,10 +4,15 @@ Every request is recorded in `history`. With neither script nor rule, the defaul
 answers with the sentences of the prompt that share content words with its question
 (the text after the last `Question:`), which is enough for pipeline tests to check that
 evidence really flows from chunks through notes to the answer.
+
+Logprobs follow the same idea (`overlap_logprobs`): the more of the question's words the
+material contains, the more certain the first token, so segment-relevance scorers see low
+entropy on relevant segments. A test can also script whole `Completion`s, logprobs included.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import deque
@@ -16,14 +21,14 @@ from collections.abc import Callable, Iterable
 from .base import Completion, CompletionRequest, TokenLogprob, Usage
 
 Rule = Callable[[CompletionRequest], str]
+LogprobsRule = Callable[[CompletionRequest, str], tuple[TokenLogprob, ...]]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-_STOPWORDS = frozenset(
-    "a an the of to in on at for and or but is are was were be been it its this that what "
-    "which who whom whose when where why how do does did with by from as about into than "
-    "then so not no yes i you he she we they them his her our their".split()
-)
+_STOPWORD_TEXT = """a an the of to in on at for and or but is are was were be been it its this
+that what which who whom whose when where why how do does did with by from as about into than
+then so not no yes i you he she we they them his her our their"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def request_text(request: CompletionRequest) -> str:
@@ -37,12 +42,17 @@ def content_words(text: str) -> set[str]:
     return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOPWORDS}
 
 
+def split_question(text: str) -> tuple[str, str]:
+    """(material, question): the question is the line after the last `Question:`."""
+    head, sep, tail = text.rpartition("Question:")
+    if not sep:
+        return text, ""
+    return head, tail.split("\n", 1)[0]
+
+
 def overlap_rule(request: CompletionRequest, *, max_sentences: int = 3) -> str:
     """Sentences of the prompt sharing the most content words with its question."""
-    text = request_text(request)
-    head, sep, tail = text.rpartition("Question:")
-    question = tail.split("\n", 1)[0] if sep else ""
-    material = head if sep else text
+    material, question = split_question(request_text(request))
     wanted = content_words(question)
     sentences = [s.strip() for s in _SENTENCE.findall(material) if s.strip()]
     if not wanted:
@@ -53,16 +63,38 @@ def overlap_rule(request: CompletionRequest, *, max_sentences: int = 3) -> str:
     return " ".join(s for _, _, s in chosen)
 
 
+def overlap_logprobs(request: CompletionRequest, text: str) -> tuple[TokenLogprob, ...]:
+    """One entry per word of `text` (one empty token when `text` is empty), each with
+    `request.logprobs` alternatives. The chosen token's probability grows with the share
+    of question words found in the material: 0.25 for none, 0.95 for all (0.6 with no
+    question), the rest spread evenly over the alternatives."""
+    material, question = split_question(request_text(request))
+    wanted = content_words(question)
+    share = len(wanted & content_words(material)) / len(wanted) if wanted else 0.5
+    top_p = 0.25 + 0.7 * share
+    k = max(1, request.logprobs or 1)
+    rest = (1.0 - top_p) / (k - 1) if k > 1 else 0.0
+    entries = []
+    for word in text.split() or [""]:
+        alternatives = [(f"<alt{i}>", math.log(rest)) for i in range(1, k) if rest > 0]
+        top = tuple(sorted([(word, math.log(top_p)), *alternatives], key=lambda t: -t[1]))
+        entries.append(TokenLogprob(token=word, logprob=math.log(top_p), top=top))
+    return tuple(entries)
+
+
 class FakeModel:
-    """Plays back `enqueue`d replies in order, then falls back to `rule`."""
+    """Plays back `enqueue`d replies in order (text, or whole `Completion`s with their
+    logprobs), then falls back to `rule`; logprobs for rule replies come from
+    `logprobs_rule`."""
 
     completion_style = True
 
     def __init__(
         self,
-        replies: Iterable[str] = (),
+        replies: Iterable[str | Completion] = (),
         *,
         rule: Rule | None = None,
+        logprobs_rule: LogprobsRule | None = None,
         name: str = "fake",
         context_window: int = 8192,
         completion_style: bool = True,
@@ -70,12 +102,13 @@ class FakeModel:
         self.name = name
         self.context_window = context_window
         self.completion_style = completion_style
-        self._queue: deque[str] = deque(replies)
+        self._queue: deque[str | Completion] = deque(replies)
         self._rule: Rule = rule or overlap_rule
+        self._logprobs_rule: LogprobsRule = logprobs_rule or overlap_logprobs
         self._lock = threading.Lock()
         self.history: list[CompletionRequest] = []
 
-    def enqueue(self, *replies: str) -> None:
+    def enqueue(self, *replies: str | Completion) -> None:
         with self._lock:
             self._queue.extend(replies)
 
@@ -83,6 +116,8 @@ class FakeModel:
         with self._lock:
             self.history.append(request)
             scripted = self._queue.popleft() if self._queue else None
+        if isinstance(scripted, Completion):
+            return scripted.model_copy(update={"model": self.name})
         text = scripted if scripted is not None else self._rule(request)
         for stop in request.stop:
             if stop and stop in text:
@@ -93,10 +128,7 @@ class FakeModel:
             text, finish = " ".join(words[: request.max_tokens]), "length"
         logprobs = None
         if request.logprobs is not None:
-            logprobs = tuple(
-                TokenLogprob(token=w, logprob=-0.1, top=((w, -0.1),) * max(1, request.logprobs))
-                for w in text.split()
-            )
+            logprobs = self._logprobs_rule(request, text)
         prompt_tokens = len(request_text(request).split())
         return Completion(
             text=text,

@@ -1,0 +1,97 @@
+"""`load_model(settings)`: the configured backend, bounded and cached, ready to call.
+
+Which backend: `fake` -> FakeModel; `local` -> the embedded model; anything else (or None
+with an endpoint or key configured) -> the `openai` backend. Every backend is wrapped the
+same way: a per-endpoint concurrency limit (`settings.concurrency`), then the SQLite cache
+and call log in `settings.cache_dir` (read unless `settings.cache` is False).
+
+Which key goes where (the user's OpenAI key never travels to someone else's server):
+
+- OpenAI's own endpoint (no base URL): `settings.api_key` (`OPENAI_API_KEY`).
+- Any other base URL: `LONGDOC_API_KEY` if set; else `settings.api_key` only if it was
+  given for this endpoint: passed explicitly (it differs from `OPENAI_API_KEY`), or
+  `OPENAI_API_KEY` with the endpoint also taken from `OPENAI_BASE_URL` (the pair the
+  openai client itself would use); else no key.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from ..config import FAKE_MODEL, LOCAL_MODEL, Settings
+from ..errors import ConfigError
+from .base import Model
+from .cache import CachedModel, CallLog, endpoint_identity
+from .fake import FakeModel
+from .limits import BoundedModel, endpoint_limit
+from .local import LocalModel
+from .openai_backend import OpenAIModel, is_openai_endpoint
+
+FAKE_WINDOW = 8192
+
+_logs: dict[Path, CallLog] = {}
+_logs_lock = threading.Lock()
+
+
+def call_log(cache_dir: Path) -> CallLog:
+    """The process's `CallLog` for `cache_dir` (opened once)."""
+    path = Path(cache_dir).resolve()
+    with _logs_lock:
+        log = _logs.get(path)
+        if log is None:
+            log = _logs[path] = CallLog.in_dir(path)
+        return log
+
+
+def api_key_for(settings: Settings) -> str | None:
+    """The key to send to `settings.base_url`, by the rules in this module's docstring."""
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    if is_openai_endpoint(settings.base_url):
+        return key
+    endpoint_key = os.environ.get("LONGDOC_API_KEY")
+    if endpoint_key:
+        return endpoint_key
+    if key is None:
+        return None
+    if key != os.environ.get("OPENAI_API_KEY"):
+        return key
+    if settings.base_url and settings.base_url == os.environ.get("OPENAI_BASE_URL"):
+        return key
+    return None
+
+
+def backend_for(settings: Settings) -> Model:
+    """The bare backend, without limit or cache."""
+    if settings.model == FAKE_MODEL:
+        return FakeModel(context_window=settings.window or FAKE_WINDOW)
+    if settings.model == LOCAL_MODEL:
+        return LocalModel(
+            cache_dir=settings.cache_dir,
+            window=settings.window,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+        )
+    key = api_key_for(settings)
+    if settings.base_url is None and key is None:
+        raise ConfigError(
+            f"model {settings.model or '(default)'!r} needs an endpoint: set OPENAI_API_KEY for "
+            "OpenAI, or --base-url (OPENAI_BASE_URL) for another server, or use --model local"
+        )
+    return OpenAIModel(
+        model=settings.model,
+        base_url=settings.base_url,
+        api_key=key,
+        window=settings.window,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+        completion_style=bool(settings.completion_style),
+    )
+
+
+def load_model(settings: Settings) -> Model:
+    """The model `settings` describe, with bounded concurrency, cache and call log."""
+    backend = backend_for(settings)
+    bounded = BoundedModel(backend, endpoint_limit(endpoint_identity(backend), settings.concurrency))
+    return CachedModel(bounded, call_log(settings.cache_dir), read=settings.cache)

@@ -1,0 +1,435 @@
+"""The `openai` backend: any OpenAI-compatible endpoint through the official client.
+
+Chat completions by default; with `completion_style=True` the legacy completions endpoint
+with the request's completion rendering, for base models served by vLLM, SGLang or
+llama.cpp. Retries (429 with Retry-After, 5xx, timeouts, connection errors) are the
+client's own, `max_retries` times; what is still failing after them becomes a typed
+`ModelError` carrying the HTTP status and the number of attempts, counted by an httpx
+event hook. Nothing the server says in an error ever comes back as completion text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import re
+import threading
+import time
+import weakref
+from typing import Any
+
+import openai
+
+from ..errors import (
+    ConfigError,
+    ContextLengthExceeded,
+    EmptyResponse,
+    LogprobsUnsupported,
+    ModelError,
+    ModelUnavailable,
+)
+from .base import Completion, CompletionRequest, TokenLogprob, Usage
+from .catalog import DEFAULT_HOSTED_MODEL, UNKNOWN_WINDOW, cost_usd, known_price, known_window
+from .fake import request_text
+
+OPENAI_HOST = "api.openai.com"
+
+NO_KEY = "no-key"
+"""Sent as the bearer token to endpoints that need none (the client insists on one)."""
+
+_attempts: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "longdoc_openai_attempts", default=None
+)
+
+_CONTEXT_MARKERS = (
+    "context_length_exceeded",
+    "maximum context length",
+    "context length",
+    "exceed_context_size",
+    "exceeds the available context size",
+    "too many tokens",
+    "prompt is too long",
+)
+_NUMBER = re.compile(r"\d[\d,]*")
+
+
+def is_openai_endpoint(base_url: str | None) -> bool:
+    return base_url is None or OPENAI_HOST in base_url
+
+
+def _count_attempt(_request: object) -> None:
+    box = _attempts.get()
+    if box is not None:
+        box[0] += 1
+
+
+async def _acount_attempt(request: object) -> None:
+    _count_attempt(request)
+
+
+class OpenAIModel:
+    """One model on one OpenAI-compatible endpoint. `model=None` resolves lazily: the
+    endpoint's only model, else `DEFAULT_HOSTED_MODEL`."""
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        window: int | None = None,
+        timeout: float = 600.0,
+        max_retries: int = 4,
+        completion_style: bool = False,
+        extra_body: dict[str, Any] | None = None,
+    ) -> None:
+        self._model = model
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self._api_key = api_key or NO_KEY
+        self._window = window
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.completion_style = completion_style
+        self.extra_body = dict(extra_body or {})
+        self._lock = threading.Lock()
+        self._sync: openai.OpenAI | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._served: list[dict[str, Any]] | None = None
+
+    # -- identity -------------------------------------------------------------------
+
+    @property
+    def cache_identity(self) -> str:
+        style = "completions" if self.completion_style else "chat"
+        extra = ",".join(f"{k}={v}" for k, v in sorted(self.extra_body.items()))
+        return f"openai:{self.base_url or OPENAI_HOST}:{style}:{extra}"
+
+    @property
+    def name(self) -> str:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._resolve_model()
+        return self._model
+
+    @property
+    def context_window(self) -> int:
+        if self._window is None:
+            self._window = self._discover_window()
+        return self._window
+
+    @property
+    def price(self) -> tuple[float, float] | None:
+        """USD per million tokens; known for OpenAI's own endpoint only."""
+        return known_price(self.name) if is_openai_endpoint(self.base_url) else None
+
+    @property
+    def where(self) -> str:
+        """The endpoint, for messages."""
+        return self.base_url or OPENAI_HOST
+
+    def _endpoint_url(self) -> str | None:
+        """The base URL to connect to (a subclass may start a server here)."""
+        return self.base_url
+
+    def served_models(self) -> list[dict[str, Any]]:
+        """The endpoint's `/v1/models` entries, with any extra metadata they carry."""
+        if self._served is None:
+            try:
+                page = self._sync_client().models.list()
+            except openai.APIError as exc:
+                raise self._typed_error(exc, 1, "listing models") from exc
+            self._served = [m.to_dict() for m in page.data]
+        return self._served
+
+    def _resolve_model(self) -> str:
+        if is_openai_endpoint(self.base_url):
+            return DEFAULT_HOSTED_MODEL
+        ids = [str(m.get("id")) for m in self.served_models()]
+        if len(ids) == 1:
+            return ids[0]
+        if DEFAULT_HOSTED_MODEL in ids:
+            return DEFAULT_HOSTED_MODEL
+        listing = ", ".join(ids[:10]) or "none"
+        raise ConfigError(
+            f"{self.base_url} serves {len(ids)} models ({listing}); choose one with --model"
+        )
+
+    def _discover_window(self) -> int:
+        name = self.name
+        if not is_openai_endpoint(self.base_url):
+            for entry in self.served_models():
+                if entry.get("id") == name:
+                    reported = _reported_window(entry)
+                    if reported:
+                        return reported
+        return known_window(name) or UNKNOWN_WINDOW
+
+    # -- clients --------------------------------------------------------------------
+
+    def _sync_client(self) -> openai.OpenAI:
+        if self._sync is None:
+            with self._lock:
+                if self._sync is None:
+                    self._sync = openai.OpenAI(
+                        api_key=self._api_key,
+                        base_url=self._endpoint_url(),
+                        timeout=self.timeout,
+                        max_retries=self.max_retries,
+                        http_client=openai.DefaultHttpxClient(
+                            event_hooks={"request": [_count_attempt]}
+                        ),
+                    )
+        return self._sync
+
+    def _async_client(self) -> openai.AsyncOpenAI:
+        # An async client's connection pool belongs to one event loop.
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            client = self._async.get(loop)
+            if client is None:
+                client = self._async[loop] = openai.AsyncOpenAI(
+                    api_key=self._api_key,
+                    base_url=self._endpoint_url(),
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    http_client=openai.DefaultAsyncHttpxClient(
+                        event_hooks={"request": [_acount_attempt]}
+                    ),
+                )
+            return client
+
+    # -- calls ----------------------------------------------------------------------
+
+    def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.name, "temperature": request.temperature}
+        if request.stop:
+            params["stop"] = list(request.stop)
+        if self.extra_body:
+            params["extra_body"] = dict(self.extra_body)
+        if self.completion_style:
+            params["prompt"] = request_text(request)
+            params["max_tokens"] = request.max_tokens
+            if request.logprobs is not None:
+                params["logprobs"] = request.logprobs
+            return params
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        if not messages:
+            messages = [{"role": "user", "content": request_text(request)}]
+        params["messages"] = messages
+        # OpenAI's newer models take only max_completion_tokens; other servers know max_tokens.
+        key = "max_completion_tokens" if is_openai_endpoint(self.base_url) else "max_tokens"
+        params[key] = request.max_tokens
+        if request.logprobs is not None:
+            params["logprobs"] = True
+            params["top_logprobs"] = request.logprobs
+        return params
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        params = self._params(request)
+        client = self._sync_client()
+        box = [0]
+        token = _attempts.set(box)
+        started = time.perf_counter()
+        try:
+            if self.completion_style:
+                response = client.completions.create(**params)
+            else:
+                response = client.chat.completions.create(**params)
+        except openai.APIError as exc:
+            raise self._typed_error(exc, box[0]) from exc
+        except ValueError as exc:  # a body the client could not decode
+            raise ModelError(
+                f"{self.name}: malformed response: {exc}", model=self.name, status=200, attempts=box[0]
+            ) from exc
+        finally:
+            _attempts.reset(token)
+        return self._completion(request, response, time.perf_counter() - started, box[0])
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        params = self._params(request)
+        client = self._async_client()
+        box = [0]
+        token = _attempts.set(box)
+        started = time.perf_counter()
+        try:
+            if self.completion_style:
+                response = await client.completions.create(**params)
+            else:
+                response = await client.chat.completions.create(**params)
+        except openai.APIError as exc:
+            raise self._typed_error(exc, box[0]) from exc
+        except ValueError as exc:
+            raise ModelError(
+                f"{self.name}: malformed response: {exc}", model=self.name, status=200, attempts=box[0]
+            ) from exc
+        finally:
+            _attempts.reset(token)
+        return self._completion(request, response, time.perf_counter() - started, box[0])
+
+    # -- responses ------------------------------------------------------------------
+
+    def _completion(
+        self, request: CompletionRequest, response: Any, latency: float, attempts: int
+    ) -> Completion:
+        if not isinstance(getattr(response, "choices", None), list) or not response.choices:
+            raise EmptyResponse(
+                f"{self.name} returned no choices", model=self.name, status=200, attempts=attempts
+            )
+        choice = response.choices[0]
+        if self.completion_style:
+            text = getattr(choice, "text", None)
+        else:
+            message = getattr(choice, "message", None)
+            text = getattr(message, "content", None)
+        logprobs = None
+        if request.logprobs is not None:
+            logprobs = _parse_logprobs(choice.logprobs)
+            if not logprobs:
+                raise LogprobsUnsupported(
+                    f"{self.name} at {self.where} returned no token logprobs",
+                    model=self.name,
+                    status=200,
+                    attempts=attempts,
+                )
+        if not isinstance(text, str) or (not text.strip() and not logprobs):
+            raise EmptyResponse(
+                f"{self.name} returned no text (finish reason {choice.finish_reason!r})",
+                model=self.name,
+                status=200,
+                attempts=attempts,
+            )
+        usage = Usage(
+            prompt_tokens=getattr(response.usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(response.usage, "completion_tokens", 0) or 0,
+        )
+        return Completion(
+            text=text,
+            model=getattr(response, "model", None) or self.name,
+            finish_reason=choice.finish_reason,
+            usage=usage,
+            logprobs=logprobs,
+            latency_s=latency,
+            cost_usd=cost_usd(self.price, usage.prompt_tokens, usage.completion_tokens),
+        )
+
+    def _typed_error(self, exc: openai.APIError, attempts: int, doing: str = "completion") -> ModelError:
+        model = self._model or "(unresolved model)"
+        where = self.where
+        attempts = max(attempts, 1)
+        if isinstance(exc, openai.APITimeoutError):
+            return ModelError(
+                f"{model} at {where}: {doing} timed out after {self.timeout:g}s, {attempts} attempts",
+                model=model,
+                attempts=attempts,
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return ModelUnavailable(
+                f"cannot reach {where} ({attempts} attempts): {exc}", model=model, attempts=attempts
+            )
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            detail = _error_detail(exc)
+            if status in (400, 413, 422) and _is_context_error(detail):
+                prompt_tokens, window = _context_numbers(exc, detail)
+                return ContextLengthExceeded(
+                    f"{model}: the prompt does not fit the context window: {detail}",
+                    model=model,
+                    prompt_tokens=prompt_tokens,
+                    window=window,
+                    status=status,
+                    attempts=attempts,
+                )
+            hint = ""
+            if status in (401, 403):
+                hint = " (check the key: OPENAI_API_KEY for OpenAI, LONGDOC_API_KEY for other endpoints)"
+            elif status == 404:
+                hint = " (is the model name right? `longdoc llm` with --model NAME checks it)"
+            return ModelError(
+                f"{model} at {where}: HTTP {status} after {attempts} attempts: {detail}{hint}",
+                model=model,
+                status=status,
+                attempts=attempts,
+            )
+        return ModelError(f"{model} at {where}: {exc}", model=model, attempts=attempts)
+
+
+def _reported_window(entry: dict[str, Any]) -> int | None:
+    """The window a server reports in `/v1/models`: vLLM's `max_model_len`, llama.cpp's
+    `meta.n_ctx`, or a `context_length` field."""
+    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    for value in (entry.get("max_model_len"), meta.get("n_ctx"), entry.get("context_length")):
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def _error_detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            message = str(inner.get("message") or inner.get("type") or inner.get("code") or "")
+            code = str(inner.get("type") or inner.get("code") or "")
+            if message:
+                return f"{message} [{code}]" if code and code not in message else message
+        elif isinstance(inner, str):
+            return inner
+    return str(exc.message or exc)[:500]
+
+
+def _is_context_error(detail: str) -> bool:
+    lowered = detail.lower()
+    return any(marker in lowered for marker in _CONTEXT_MARKERS)
+
+
+def _context_numbers(exc: openai.APIStatusError, detail: str) -> tuple[int | None, int | None]:
+    """(prompt tokens, window) from structured fields (llama.cpp's n_prompt_tokens/n_ctx)
+    or from the message ("maximum context length is 8192 tokens ... 9000 tokens")."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    inner = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+    prompt_tokens = inner.get("n_prompt_tokens")
+    window = inner.get("n_ctx")
+    if isinstance(prompt_tokens, int) and isinstance(window, int):
+        return prompt_tokens, window
+    numbers = [int(n.replace(",", "")) for n in _NUMBER.findall(detail)]
+    numbers = [n for n in numbers if n >= 16]
+    if len(numbers) >= 2:
+        return numbers[1], numbers[0]
+    return None, numbers[0] if numbers else None
+
+
+def _parse_logprobs(raw: Any) -> tuple[TokenLogprob, ...] | None:
+    """Token logprobs from a chat (`content`), legacy completions (`tokens`,
+    `token_logprobs`, `top_logprobs`) or llama.cpp completions (`content`) response."""
+    if raw is None:
+        return None
+    data = raw.to_dict() if hasattr(raw, "to_dict") else raw
+    if not isinstance(data, dict):
+        return None
+    content = data.get("content")
+    if isinstance(content, list) and content:
+        entries = []
+        for item in content:
+            top = tuple(
+                (str(alt.get("token", "")), float(alt.get("logprob", 0.0)))
+                for alt in item.get("top_logprobs") or ()
+            )
+            entries.append(
+                TokenLogprob(token=str(item.get("token", "")), logprob=float(item.get("logprob", 0.0)), top=top)
+            )
+        return tuple(entries)
+    tokens = data.get("tokens")
+    if isinstance(tokens, list) and tokens:
+        token_logprobs = data.get("token_logprobs") or [0.0] * len(tokens)
+        tops = data.get("top_logprobs") or [None] * len(tokens)
+        entries = []
+        for token, logprob, top in zip(tokens, token_logprobs, tops, strict=False):
+            alternatives = tuple(sorted((top or {}).items(), key=lambda kv: -kv[1]))
+            entries.append(
+                TokenLogprob(token=str(token), logprob=float(logprob or 0.0), top=alternatives)
+            )
+        return tuple(entries)
+    return None
