@@ -1,0 +1,301 @@
+"""Greedy packing of a syntax tree into chunks under a token limit, in UTF-8 byte space.
+
+A file is tokenized once; the token count of any byte range is then estimated with two
+binary searches over the token start offsets. Only ranges near the limit are counted
+exactly, so the packer can try thousands of boundaries for the cost of one encode.
+
+The packer walks "units" (a declaration with its comments, an import block, a
+statement): consecutive units are merged while they fit; a unit too large for a chunk
+is split along its children, keeping the enclosing declarations as context; a leaf too
+large is split by lines and, for a line too large, by the token splitter.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import accumulate
+from typing import Any
+
+import tiktoken
+
+from ..tokens import DEFAULT_ENCODING, get_encoding
+
+TokenCounter = Callable[[str], int]
+
+ESTIMATE_MARGIN = 12
+"""Tokens by which a range estimate may differ from an exact count of the range alone
+(tokens merging across a cut); ranges estimated within this margin of the limit are
+counted exactly. Measured on the standard library: the estimate is off by 0-3 tokens."""
+
+MAX_DEPTH = 200
+"""Deeper than this (minified code nests expressions hundreds deep) a unit is split by
+lines and tokens instead of by its children, to bound recursion."""
+
+
+@cache
+def _token_byte_lengths(name: str) -> tuple[int, ...]:
+    """Length in bytes of every token id of an encoding (special ids get 0)."""
+    encoding = get_encoding(name)
+    lengths = [0] * encoding.n_vocab
+    for token_id in range(encoding.n_vocab):
+        try:
+            lengths[token_id] = len(encoding.decode_single_token_bytes(token_id))
+        except KeyError:
+            continue
+    return tuple(lengths)
+
+
+class RangeCounter:
+    """Token counts of byte ranges of one text: estimated from one encode, exact on request.
+
+    `counter` is an encoding name (fast path: token offsets from one encode) or any
+    `Callable[[str], int]` (estimates are then summed per line).
+    """
+
+    def __init__(self, data: bytes, counter: str | TokenCounter | None = None) -> None:
+        self.data = data
+        self._exact_cache: dict[tuple[int, int], int] = {}
+        self._weights: list[int] | None = None
+        if counter is None or isinstance(counter, str):
+            encoding: tiktoken.Encoding = get_encoding(counter or DEFAULT_ENCODING)
+            encode = encoding.encode_ordinary
+            self.count: TokenCounter = lambda text: len(encode(text))
+            lengths = _token_byte_lengths(encoding.name)
+            ids = encode(data.decode("utf-8"))
+            starts = list(accumulate(map(lengths.__getitem__, ids), initial=0))
+            starts.pop()
+            self._starts = starts
+        else:
+            self.count = counter
+            starts, weights, total = [], [0], 0
+            position = 0
+            for line in data.splitlines(keepends=True):
+                starts.append(position)
+                position += len(line)
+                total += counter(line.decode("utf-8", "replace"))
+                weights.append(total)
+            self._starts, self._weights = starts, weights
+
+    def estimate(self, start: int, end: int) -> int:
+        """Tokens starting in [start, end) of the whole text's encoding."""
+        hi = bisect.bisect_left(self._starts, end)
+        lo = bisect.bisect_left(self._starts, start, 0, hi)
+        if self._weights is None:
+            return hi - lo
+        return self._weights[hi] - self._weights[lo]
+
+    def exact(self, start: int, end: int) -> int:
+        """Tokens of the text [start, end) encoded on its own."""
+        key = (start, end)
+        value = self._exact_cache.get(key)
+        if value is None:
+            value = self._exact_cache[key] = self.count(self.data[start:end].decode("utf-8"))
+        return value
+
+    def known(self, start: int, end: int) -> int | None:
+        return self._exact_cache.get((start, end))
+
+
+@dataclass(slots=True)
+class Unit:
+    """A span the packer places whole or splits: nodes grouped with their comments.
+
+    `member` units are statements or declarations of a body; the others are parts of a
+    header (keywords, name, parameters, braces) that must not be cut off alone.
+    """
+
+    start: int
+    end: int
+    member: bool
+    payload: Any = None
+
+
+@dataclass(slots=True)
+class ChunkInfo:
+    """What the packer learned about one chunk while placing units into it."""
+
+    context: tuple[str, ...]
+    scope: tuple[str, ...]
+    symbol: tuple[str, ...] | None = None
+    kind: str | None = None
+    first_kind: str | None = None
+    symbols: list[tuple[str, ...]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Declaration:
+    """A unit that declares a name: its name, node kind and one-line signature."""
+
+    name: str
+    kind: str
+    signature: str
+
+
+class Packer:
+    """Places units into chunks; subclasses say how a unit splits and what it declares."""
+
+    def __init__(
+        self,
+        data: bytes,
+        limit: int,
+        ranges: RangeCounter,
+        split_line: Callable[[int, int], list[int]],
+    ) -> None:
+        self.data = data
+        self.limit = limit
+        self.ranges = ranges
+        self.margin: float = ESTIMATE_MARGIN
+        self._split_line = split_line
+        self.cuts: list[int] = []
+        self.open = 0
+        self.infos: dict[int, ChunkInfo] = {0: ChunkInfo((), ())}
+        self.names: list[str] = []
+        self.signatures: list[str] = []
+
+    # -- what subclasses provide -------------------------------------------------------
+    def children(self, unit: Unit) -> Sequence[Unit] | None:
+        """The units a too-large unit splits into, or None for a leaf."""
+        raise NotImplementedError
+
+    def declaration(self, unit: Unit) -> Declaration | None:
+        return None
+
+    def kind(self, unit: Unit) -> str | None:
+        return None
+
+    # -- packing -------------------------------------------------------------------------
+    def fits(self, start: int, end: int) -> bool:
+        estimate = self.ranges.estimate(start, end)
+        if estimate <= self.limit - self.margin:
+            return True
+        if estimate > self.limit + self.margin:
+            return False
+        return self.ranges.exact(start, end) <= self.limit
+
+    def cut(self, position: int) -> None:
+        if position <= self.open:
+            return
+        self.cuts.append(position)
+        self.open = position
+        self.infos[position] = ChunkInfo(tuple(self.signatures), tuple(self.names))
+
+    def note(self, unit: Unit) -> Declaration | None:
+        """Record that `unit` starts in the open chunk (its symbol, its kind)."""
+        info = self.infos[self.open]
+        declared = self.declaration(unit)
+        if declared is not None:
+            qualified = (*self.names, declared.name)
+            info.symbols.append(qualified)
+            if info.symbol is None:
+                info.symbol, info.kind = qualified, declared.kind
+        elif info.first_kind is None:
+            info.first_kind = self.kind(unit)
+        return declared
+
+    def boundary(self, previous_end: int, start: int) -> int:
+        """Where to cut before a unit starting at `start`: its line start if only
+        indentation precedes it there, else the unit itself."""
+        newline = self.data.rfind(b"\n", previous_end, start)
+        if newline >= 0 and not self.data[newline + 1 : start].strip(b" \t\f\v"):
+            return newline + 1
+        return start
+
+    def pack(self, units: Sequence[Unit], lo: int, hi: int, depth: int = 0) -> None:
+        """Place `units`, which cover [lo, hi) in order, continuing the open chunk."""
+        count = len(units)
+        bounds = [lo]
+        for index in range(1, count):
+            bounds.append(max(bounds[-1], self.boundary(units[index - 1].end, units[index].start)))
+        bounds.append(hi)
+        members_open = self.open < lo
+        for index, unit in enumerate(units):
+            start, end = bounds[index], bounds[index + 1]
+            if start == end:
+                continue
+            if self.fits(self.open, end):
+                self.note(unit)
+                members_open = members_open or unit.member
+                continue
+            alone = self.fits(start, end)
+            if self.open < start and (alone or (unit.member and members_open)):
+                first = self._line_start_before(bounds, index)
+                self.cut(bounds[first])
+                members_open = False
+                for earlier in units[first:index]:
+                    self.note(earlier)
+                    members_open = members_open or earlier.member
+                if not self.fits(self.open, end) and self.open < start:
+                    self.cut(start)  # the units moved along leave no room: cut here after all
+                    members_open = False
+                elif alone:
+                    self.note(unit)
+                    members_open = members_open or unit.member
+                    continue
+            if alone:
+                self.note(unit)
+                members_open = unit.member
+                continue
+            declared = self.note(unit)
+            self.split_unit(unit, start, end, depth, declared)
+            if declared is not None and unit.member and end < hi:
+                self.cut(end)
+                members_open = False
+            else:
+                members_open = True
+
+    def _line_start_before(self, bounds: list[int], index: int) -> int:
+        """The index of the last bound at or before `index` that starts a line (and lies in
+        the open chunk), so that a cut falls between lines; `index` itself if none does."""
+        data, open_start = self.data, self.open
+        for candidate in range(index, -1, -1):
+            position = bounds[candidate]
+            if position <= open_start:
+                break
+            if data[position - 1 : position] == b"\n":
+                return candidate
+        return index
+
+    def split_unit(
+        self, unit: Unit, start: int, end: int, depth: int, declared: Declaration | None
+    ) -> None:
+        children = self.children(unit) if depth < MAX_DEPTH else None
+        if not children:
+            self.split_lines(start, end)
+            return
+        if declared is not None:
+            self.names.append(declared.name)
+            self.signatures.append(declared.signature)
+        try:
+            self.pack(children, start, end, depth + 1)
+        finally:
+            if declared is not None:
+                self.names.pop()
+                self.signatures.pop()
+
+    def split_lines(self, start: int, end: int) -> None:
+        """Split [start, end) at line starts; a line too large goes to the token splitter."""
+        data = self.data
+        line_start = start
+        while line_start < end:
+            newline = data.find(b"\n", line_start, end)
+            line_end = end if newline < 0 else newline + 1
+            if not self.fits(self.open, line_end):
+                if self.open < line_start:
+                    self.cut(line_start)
+                if not self.fits(line_start, line_end):
+                    for position in self._split_line(line_start, line_end):
+                        self.cut(position)
+            line_start = line_end
+
+    def repair(self, start: int, end: int) -> list[int]:
+        """Cuts inside [start, end) that bring every piece under the limit, counting exactly."""
+        saved = self.cuts, self.open, self.margin
+        self.cuts, self.open, self.margin = [], start, float("inf")
+        try:
+            self.split_lines(start, end)
+            return self.cuts
+        finally:
+            self.cuts, self.open, self.margin = saved
