@@ -2,6 +2,7 @@
 
 from .documents import Chunk, Document, Section
 from .errors import LongdocError
+from .pipelines.agent_write import WriteResult, write
 from .tokens import count_tokens, get_encoding, token_counter
 
 __all__ = [
@@ -9,7 +10,9 @@ __all__ = [
     "Document",
     "LongdocError",
     "Section",
+    "WriteResult",
     "count_tokens",
     "get_encoding",
     "token_counter",
+    "write",
 ]

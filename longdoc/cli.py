@@ -24,6 +24,7 @@ from .errors import LongdocError
 
 COMMAND_MODULES: list[str] = [
     "longdoc.commands.eval",
+    "longdoc.commands.write",
 ]
 """Modules that add commands, in the order they appear in `--help`."""
 

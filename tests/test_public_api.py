@@ -10,9 +10,11 @@ def test_all_is_pinned():
             "Document",
             "LongdocError",
             "Section",
+            "WriteResult",
             "count_tokens",
             "get_encoding",
             "token_counter",
+            "write",
         ]
     )
     for name in longdoc.__all__:

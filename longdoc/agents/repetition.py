@@ -1,0 +1,99 @@
+"""Degenerate output: measuring and cutting the repetition loops small models fall into.
+
+A 270M base model asked to write 500 words often writes 150 and then repeats a sentence, or a
+phrase, until its token limit. The writer repairs such output before counting its length (so
+that a loop never passes for progress), and dataset generation rejects rows that are still
+repetitive after repair.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+[\"'”’)\]]*|\n|$)")
+
+LOOP_NGRAM = 5
+"""Word n-gram size used to spot a loop: long enough that ordinary phrases rarely recur."""
+
+LOOP_RUN = 4
+"""Consecutive already-seen n-grams that make a loop (an 8-word phrase said twice is a loop; a 6-word one may be chance)."""
+
+MIN_SENTENCE_WORDS = 4
+"""Sentences shorter than this ("Yes." "In short.") may repeat without being a loop."""
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def sentence_key(sentence: str) -> str:
+    """A sentence normalised for comparison: lower-case words only."""
+    return " ".join(_words(sentence))
+
+
+def repeated_ngram_share(text: str, n: int = LOOP_NGRAM) -> float:
+    """Share (0..1) of the word n-grams of `text` that repeat an earlier n-gram."""
+    words = _words(text)
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return 0.0
+    return 1.0 - len(set(grams)) / len(grams)
+
+
+def _cut_word_loop(text: str) -> str:
+    """Cut `text` where a run of LOOP_RUN n-grams repeats ones already written."""
+    matches = list(_WORD.finditer(text))
+    words = [m.group().lower() for m in matches]
+    seen: set[tuple[str, ...]] = set()
+    run_start: int | None = None
+    run = 0
+    for i in range(len(words) - LOOP_NGRAM + 1):
+        gram = tuple(words[i : i + LOOP_NGRAM])
+        if gram in seen:
+            if run == 0:
+                run_start = i
+            run += 1
+            if run >= LOOP_RUN and run_start is not None:
+                return text[: matches[run_start].start()].rstrip(" ,;:-—")
+        else:
+            run = 0
+            run_start = None
+        seen.add(gram)
+    return text
+
+
+def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
+    """`text` without repeated sentences and without a trailing word loop.
+
+    A sentence (of MIN_SENTENCE_WORDS or more) already written in this text or in `earlier`
+    (sentence keys from text written before) is dropped; a phrase loop inside the remaining
+    text cuts it at the loop's start. Paragraph breaks of the kept text are preserved.
+    """
+    seen = set(earlier)
+    kept: list[str] = []
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group()
+        if not sentence:
+            continue
+        key = sentence_key(sentence)
+        if len(key.split()) >= MIN_SENTENCE_WORDS:
+            if key in seen:
+                if sentence.endswith("\n"):
+                    kept.append("\n")
+                continue
+            seen.add(key)
+        kept.append(sentence)
+    joined = re.sub(r"\n{3,}", "\n\n", "".join(kept))
+    return _cut_word_loop(joined).strip()
+
+
+def sentence_keys(text: str) -> set[str]:
+    """Keys of the sentences of `text` long enough to count as repeats."""
+    keys = set()
+    for match in _SENTENCE.finditer(text):
+        key = sentence_key(match.group())
+        if len(key.split()) >= MIN_SENTENCE_WORDS:
+            keys.add(key)
+    return keys

@@ -1,0 +1,300 @@
+"""The AgentWrite writer: writes one planned section, bounded in context and checked in length.
+
+Section i is written from the instruction, the whole plan (section i marked) and the text so
+far. The text so far is bounded: verbatim while it fits the window, otherwise a rolling
+summary of the earlier sections (their lead sentences, oldest dropped first) plus the last
+sections verbatim. Every answer is repaired (repeated sentences and phrase loops cut) before
+its length is counted the LongBench-Write way; a section under CONTINUE_BELOW of its budget is
+continued, one over TRIM_ABOVE is trimmed at a sentence boundary. A section that stays empty
+raises PipelineError: no error text or placeholder ever becomes part of the piece.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import PipelineError
+from ..llm.base import CompletionRequest, Model, RunUsage
+from ..prompts import load_prompt
+from ..tokens import count_tokens
+from .length import count_words, drop_unfinished_sentence, sentence_ends, trim_to_words
+from .planner import Plan
+from .repetition import repair_repetition, sentence_keys
+
+CONTINUE_BELOW = 0.7
+"""A section shorter than this share of its budget is continued (LongWriter's models stop early)."""
+
+TRIM_ABOVE = 1.3
+"""A section longer than this share of its budget is trimmed, at a sentence end, to TRIM_TO."""
+
+TRIM_TO = 1.1
+
+MAX_CONTINUATIONS = 4
+"""Continuation calls per section at most, so a model that will not write more cannot stall."""
+
+MAX_STALLS = 2
+"""Calls that add (almost) nothing before the writer gives up on lengthening a section."""
+
+TOKENS_PER_WORD = 1.5
+"""Output tokens allowed per budgeted word: English runs ~1.3 tokens a word, plus headroom."""
+
+WINDOW_MARGIN = 0.85
+"""Share of the computed room actually used: our tokenizer is not the model's."""
+
+SUMMARY_SHARE = 0.3
+"""Share of the text-so-far room given to the rolling summary once text no longer fits."""
+
+LEAD_WORDS = 40
+"""Words of an earlier section kept in the rolling summary (its lead sentence or so)."""
+
+_HEADING_ECHO = re.compile(r"^\s*(?:#+\s*)?section\s+\d+(?:\s+of\s+\d+)?\b[^\n]*\n", re.IGNORECASE)
+_LATER_HEADING = re.compile(r"\n\s*(?:#+\s*)?(?:section\s+\d+\s+of\s+\d+|task:|plan of the piece)", re.I)
+
+
+class SectionDraft(BaseModel):
+    """One written section and how it came to be."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    text: str
+    words: int
+    budget: int
+    calls: int
+    continuations: int = 0
+    trimmed: bool = False
+    repaired: bool = False
+
+
+def _lead(text: str, words: int = LEAD_WORDS) -> str:
+    ends = sentence_ends(text)
+    lead = text[: ends[0]] if ends else text
+    tokens = lead.split()
+    if len(tokens) > words:
+        lead = " ".join(tokens[:words]) + " ..."
+    return lead.strip()
+
+
+def _heading(plan: Plan, index: int, budget: int | None = None) -> str:
+    section = plan.sections[index]
+    words = budget if budget is not None else section.words
+    return f"Section {index + 1} of {len(plan.sections)} - {section.main_point} (about {words} words):"
+
+
+def text_so_far(plan: Plan, written: Sequence[str], room_tokens: int) -> tuple[str, str]:
+    """The text so far within `room_tokens`: (completion rendering with section headings,
+    plain rendering). All of it while it fits; else a rolling summary plus last sections."""
+    if not written:
+        return "", ""
+    blocks = [f"{_heading(plan, i)}\n{text}" for i, text in enumerate(written)]
+    full = "\n\n".join(blocks)
+    if count_tokens(full) <= room_tokens:
+        return full + "\n", "\n\n".join(written)
+    verbatim_room = int(room_tokens * (1 - SUMMARY_SHARE))
+    kept: list[int] = []
+    used = 0
+    for i in range(len(written) - 1, -1, -1):
+        cost = count_tokens(blocks[i])
+        if used + cost > verbatim_room:
+            break
+        kept.insert(0, i)
+        used += cost
+    tail_block = ""
+    if not kept:
+        last = written[-1]
+        tail = _tail(last, verbatim_room)
+        tail_block = f"{_heading(plan, len(written) - 1)}\n... {tail}"
+        first_verbatim = len(written) - 1
+        used = count_tokens(tail_block)
+    else:
+        first_verbatim = kept[0]
+    summary_room = room_tokens - used
+    lines: list[str] = []
+    summary_used = 0
+    for i in range(first_verbatim - 1, -1, -1):
+        line = f"{i + 1}. {_lead(written[i])}"
+        cost = count_tokens(line) + 1
+        if summary_used + cost > summary_room:
+            lines.insert(0, f"(Sections 1 to {i + 1} follow the plan above.)")
+            break
+        lines.insert(0, line)
+        summary_used += cost
+    summary = "Summary of the earlier sections:\n" + "\n".join(lines) if lines else ""
+    recent = tail_block or "\n\n".join(blocks[i] for i in kept)
+    recent_plain = tail_block.split("\n", 1)[1] if tail_block else "\n\n".join(written[i] for i in kept)
+    completion = "\n\n".join(p for p in (summary, recent) if p) + "\n"
+    plain = "\n\n".join(p for p in (summary, "The most recent text:\n" + recent_plain) if p)
+    return completion, plain
+
+
+def _tail(text: str, room_tokens: int) -> str:
+    """The end of `text` within `room_tokens`, starting at a sentence start."""
+    starts = [0, *sentence_ends(text)]
+    for start in starts:
+        tail = text[start:].strip()
+        if count_tokens(tail) <= room_tokens:
+            return tail
+    words = text.split()
+    return " ".join(words[-max(1, room_tokens // 2) :])
+
+
+def _clean(new_text: str) -> str:
+    """A continuation without an echoed heading and without any next section it started."""
+    new_text = _HEADING_ECHO.sub("", new_text, count=1)
+    later = _LATER_HEADING.search(new_text)
+    if later:
+        new_text = new_text[: later.start()]
+    return new_text
+
+
+def _join(text: str, new_text: str) -> str:
+    if not text:
+        return new_text.lstrip()
+    if not new_text or new_text[0].isspace() or text[-1].isspace():
+        return text + new_text
+    return text + " " + new_text
+
+
+class WriterAgent:
+    """Writes section i of a plan with length control; holds no state between sections."""
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        window: int | None = None,
+        continue_below: float = CONTINUE_BELOW,
+        trim_above: float = TRIM_ABOVE,
+        max_continuations: int = MAX_CONTINUATIONS,
+    ) -> None:
+        self.model = model
+        self.window = window or model.context_window
+        self.continue_below = continue_below
+        self.trim_above = trim_above
+        self.max_continuations = max_continuations
+        self.template = load_prompt("write_section")
+        self.usage = RunUsage()
+
+    def _request(
+        self,
+        plan: Plan,
+        index: int,
+        budget: int,
+        written: Sequence[str],
+        partial: str,
+        max_tokens: int,
+    ) -> CompletionRequest:
+        section = plan.sections[index]
+        around = None
+        values = {
+            "instruction": plan.instruction.strip(),
+            "count": len(plan.sections),
+            "target": plan.target_words,
+            "number": index + 1,
+            "main_point": section.main_point,
+            "words": budget,
+            "partial": partial,
+            "partial_note": (
+                f"\nThe section so far (continue it from where it stops, do not repeat it):\n{partial}"
+                if partial
+                else ""
+            ),
+        }
+
+        def render(context_text: str, context_plain: str, around: int | None) -> CompletionRequest:
+            note = f"The text so far:\n{context_plain}\n" if context_plain else ""
+            return self.template.request(
+                max_tokens=max_tokens,
+                plan=plan.outline(None if around is None else index, around=around).replace("-> ", "   "),
+                marked_plan=plan.outline(index, around=around),
+                context_text=context_text,
+                context_note=note,
+                **values,
+            )
+
+        empty = render("", "", around)
+        overhead = count_tokens(empty.prompt or "") if self.model.completion_style else sum(
+            count_tokens(m.content) for m in empty.messages
+        )
+        room = int((self.window - overhead - max_tokens) * WINDOW_MARGIN)
+        if room < 64 and len(plan.sections) > 12:
+            around = 5
+            empty = render("", "", around)
+            overhead = count_tokens(empty.prompt or "")
+            room = int((self.window - overhead - max_tokens) * WINDOW_MARGIN)
+        if room < 16:
+            raise PipelineError(
+                f"window of {self.window} tokens leaves no room for section {index + 1} "
+                f"({overhead} prompt tokens, {max_tokens} reserved for output)",
+                stage="write",
+            )
+        context_text, context_plain = text_so_far(plan, written, room)
+        return render(context_text, context_plain, around)
+
+    async def awrite(
+        self,
+        plan: Plan,
+        index: int,
+        written: Sequence[str],
+        *,
+        budget: int | None = None,
+    ) -> SectionDraft:
+        """Section `index` (0-based) of `plan`, after the sections `written` so far.
+
+        `budget` overrides the plan's word budget (the pipeline carries earlier sections'
+        surplus or shortfall forward)."""
+        budget = budget or plan.sections[index].words
+        earlier = set().union(*(sentence_keys(t) for t in written)) if written else set()
+        text = ""
+        calls = continuations = stalls = 0
+        repaired = trimmed = False
+        while True:
+            remaining = max(budget - count_words(text), budget // 4, 16)
+            max_tokens = int(remaining * TOKENS_PER_WORD) + 32
+            request = self._request(plan, index, budget, written, text, max_tokens)
+            if stalls:
+                request = request.model_copy(update={"temperature": 0.8})
+            completion = await self.model.acomplete(request)
+            self.usage.add(completion)
+            calls += 1
+            new_text = _clean(completion.text)
+            combined = repair_repetition(_join(text, new_text), earlier)
+            if len(combined) < len(_join(text, new_text).strip()):
+                repaired = True
+            if completion.finish_reason == "length":
+                combined = drop_unfinished_sentence(combined)
+            gained = count_words(combined) - count_words(text)
+            if gained < 3:
+                stalls += 1
+            else:
+                text = combined
+            words = count_words(text)
+            if words >= self.continue_below * budget:
+                break
+            if stalls > MAX_STALLS or continuations >= self.max_continuations:
+                break
+            if gained >= 3:
+                continuations += 1
+        if count_words(text) > self.trim_above * budget:
+            text = trim_to_words(text, int(TRIM_TO * budget))
+            trimmed = True
+        text = text.strip()
+        words = count_words(text)
+        if words == 0:
+            raise PipelineError(
+                f"section {index + 1} of {len(plan.sections)} is still empty after {calls} calls",
+                stage="write",
+            )
+        return SectionDraft(
+            index=index,
+            text=text,
+            words=words,
+            budget=budget,
+            calls=calls,
+            continuations=continuations,
+            trimmed=trimmed,
+            repaired=repaired,
+        )

@@ -1,0 +1,332 @@
+"""AgentWrite as a LangGraph graph: plan, write the sections in turn, assemble.
+
+    START -> plan -> write -> write -> ... -> assemble -> END
+
+The graph runs with a SQLite checkpointer, so the state is saved after the plan and after
+every section. A write is identified by a hash of its instruction, target and model
+(`write_key`); running the same write again after a crash (or a kill) picks up at the first
+unfinished section and never redoes finished ones. A finished write's checkpoints are
+deleted. The state holds the plan and the finished sections' text (the output itself, which
+is what a resume must not lose), never the prompts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import operator
+import time
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.graph import END, START, StateGraph
+from pydantic import BaseModel, ConfigDict
+
+from ..agents.length import count_words, length_score
+from ..agents.planner import SECTION_WORDS, Plan, PlannerAgent, section_count
+from ..agents.writer import SectionDraft, WriterAgent
+from ..config import Settings
+from ..llm.base import Model, RunUsage
+
+CARRY_LIMIT = 0.5
+"""A section's budget moves by at most this share of its plan budget to absorb the surplus or
+shortfall of the sections before it, so the total lands near the target."""
+
+OnPlan = Callable[[Plan], None]
+OnSection = Callable[[SectionDraft, int], None]
+
+
+class WrittenSection(BaseModel):
+    """A finished section as reported: its plan entry and what was written."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    main_point: str
+    budget: int
+    words: int
+    calls: int
+    continuations: int
+    trimmed: bool
+    repaired: bool
+    seconds: float
+
+
+class WriteResult(BaseModel):
+    """A finished AgentWrite run; `to_json` gives the `longdoc write --json` contract."""
+
+    text: str
+    words: int
+    target_words: int
+    length_score: float
+    plan: Plan
+    sections: list[WrittenSection]
+    usage: RunUsage
+    seconds: float
+    resumed_sections: int = 0
+    """Sections taken from a checkpoint of an earlier, interrupted run."""
+    model: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "words": self.words,
+            "target_words": self.target_words,
+            "length_score": round(self.length_score, 2),
+            "plan": [{"main_point": s.main_point, "words": s.words} for s in self.plan.sections],
+            "plan_source": self.plan.source,
+            "plan_notes": list(self.plan.notes),
+            "sections": [
+                {
+                    "words": s.words,
+                    "budget": s.budget,
+                    "calls": s.calls,
+                    "continuations": s.continuations,
+                    "trimmed": s.trimmed,
+                    "repaired": s.repaired,
+                }
+                for s in self.sections
+            ],
+            "usage": self.usage.model_dump(),
+            "seconds": round(self.seconds, 3),
+            "resumed_sections": self.resumed_sections,
+            "model": self.model,
+        }
+
+
+class WriteState(TypedDict, total=False):
+    instruction: str
+    target_words: int
+    plan: dict[str, Any]
+    plan_usage: dict[str, Any]
+    sections: Annotated[list[dict[str, Any]], operator.add]
+
+
+def write_key(instruction: str, target_words: int, model_name: str, **options: object) -> str:
+    """The identity of a write: same instruction, target, model and options = same write."""
+    payload = json.dumps(
+        {"instruction": instruction, "words": target_words, "model": model_name, **options},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def default_checkpoint_path(settings: Settings | None = None) -> Path:
+    settings = settings or Settings.from_env()
+    return settings.cache_dir / "agent_write.sqlite"
+
+
+@asynccontextmanager
+async def open_checkpointer(path: Path):
+    """An AsyncSqliteSaver on `path` (created with its folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+        yield saver
+
+
+def _usage_delta(before: RunUsage, after: RunUsage) -> dict[str, int]:
+    return {
+        "calls": after.calls - before.calls,
+        "cached_calls": after.cached_calls - before.cached_calls,
+        "prompt_tokens": after.prompt_tokens - before.prompt_tokens,
+        "completion_tokens": after.completion_tokens - before.completion_tokens,
+    }
+
+
+def carried_budget(plan: Plan, index: int, written_words: list[int]) -> int:
+    """Section `index`'s budget plus the shortfall (or minus the surplus) of the sections
+    before it, moved by at most CARRY_LIMIT of the plan budget."""
+    planned = plan.sections[index].words
+    planned_before = sum(s.words for s in plan.sections[:index])
+    shortfall = planned_before - sum(written_words)
+    limit = int(CARRY_LIMIT * planned)
+    return max(1, planned + max(-limit, min(limit, shortfall)))
+
+
+class AgentWrite:
+    """The AgentWrite pipeline over one model and one checkpointer; `arun` writes a piece."""
+
+    def __init__(
+        self,
+        model: Model,
+        checkpointer: AsyncSqliteSaver | None = None,
+        *,
+        window: int | None = None,
+        section_words: int = SECTION_WORDS,
+        on_plan: OnPlan | None = None,
+        on_section: OnSection | None = None,
+    ) -> None:
+        self.model = model
+        self.checkpointer = checkpointer
+        self.window = window
+        self.section_words = section_words
+        self.on_plan = on_plan
+        self.on_section = on_section
+
+    def key(self, instruction: str, target_words: int) -> str:
+        return write_key(
+            instruction, target_words, self.model.name, section_words=self.section_words, window=self.window
+        )
+
+    def _graph(self, planner: PlannerAgent, writer: WriterAgent):
+        async def plan_node(state: WriteState) -> dict[str, Any]:
+            before = planner.usage.model_copy()
+            plan = await planner.aplan(state["instruction"], state["target_words"])
+            if self.on_plan:
+                self.on_plan(plan)
+            return {"plan": plan.model_dump(mode="json"), "plan_usage": _usage_delta(before, planner.usage)}
+
+        async def write_node(state: WriteState) -> dict[str, Any]:
+            plan = Plan.model_validate(state["plan"])
+            done = state.get("sections", [])
+            index = len(done)
+            budget = carried_budget(plan, index, [s["words"] for s in done])
+            before = writer.usage.model_copy()
+            started = time.perf_counter()
+            draft = await writer.awrite(plan, index, [s["text"] for s in done], budget=budget)
+            if self.on_section:
+                self.on_section(draft, len(plan.sections))
+            record = draft.model_dump() | {
+                "seconds": time.perf_counter() - started,
+                "usage": _usage_delta(before, writer.usage),
+            }
+            return {"sections": [record]}
+
+        def next_step(state: WriteState) -> str:
+            plan = state["plan"]
+            return "write" if len(state.get("sections", [])) < len(plan["sections"]) else END
+
+        graph = StateGraph(WriteState)
+        graph.add_node("plan", plan_node)
+        graph.add_node("write", write_node)
+        graph.add_edge(START, "plan")
+        graph.add_edge("plan", "write")
+        graph.add_conditional_edges("write", next_step, ["write", END])
+        return graph.compile(checkpointer=self.checkpointer)
+
+    async def arun(self, instruction: str, target_words: int, *, key: str | None = None) -> WriteResult:
+        """Write `instruction` at `target_words`, resuming a checkpointed run of the same key."""
+        if target_words < 1:
+            raise ValueError(f"target_words must be positive, got {target_words}")
+        planner = PlannerAgent(self.model, section_words=self.section_words)
+        writer = WriterAgent(self.model, window=self.window)
+        app = self._graph(planner, writer)
+        thread = key or self.key(instruction, target_words)
+        steps = section_count(target_words, self.section_words)
+        config = {"configurable": {"thread_id": thread}, "recursion_limit": steps + 10}
+        started = time.perf_counter()
+        resumed = 0
+        state_input: WriteState | None = {"instruction": instruction, "target_words": target_words}
+        if self.checkpointer is not None:
+            snapshot = await app.aget_state(config)
+            if snapshot.next:
+                resumed = len(snapshot.values.get("sections", []))
+                state_input = None
+                if self.on_plan and "plan" in snapshot.values:
+                    self.on_plan(Plan.model_validate(snapshot.values["plan"]))
+        final = await app.ainvoke(state_input, config)
+        if self.checkpointer is not None:
+            await self.checkpointer.adelete_thread(thread)
+        return self._assemble(final, time.perf_counter() - started, resumed)
+
+    def _assemble(self, state: WriteState, seconds: float, resumed: int) -> WriteResult:
+        plan = Plan.model_validate(state["plan"])
+        records = state.get("sections", [])
+        text = "\n\n".join(r["text"] for r in records)
+        words = count_words(text)
+        usage = RunUsage()
+        for part in [state.get("plan_usage", {})] + [r["usage"] for r in records]:
+            for field in ("calls", "cached_calls", "prompt_tokens", "completion_tokens"):
+                setattr(usage, field, getattr(usage, field) + int(part.get(field, 0)))
+        sections = [
+            WrittenSection(
+                index=r["index"],
+                main_point=plan.sections[r["index"]].main_point,
+                budget=r["budget"],
+                words=r["words"],
+                calls=r["calls"],
+                continuations=r["continuations"],
+                trimmed=r["trimmed"],
+                repaired=r["repaired"],
+                seconds=r["seconds"],
+            )
+            for r in records
+        ]
+        return WriteResult(
+            text=text,
+            words=words,
+            target_words=plan.target_words,
+            length_score=length_score(plan.target_words, words),
+            plan=plan,
+            sections=sections,
+            usage=usage,
+            seconds=seconds,
+            resumed_sections=resumed,
+            model=self.model.name,
+        )
+
+
+async def awrite(
+    instruction: str,
+    words: int,
+    *,
+    model: Model | None = None,
+    settings: Settings | None = None,
+    checkpoint: Path | str | None = None,
+    section_words: int = SECTION_WORDS,
+    on_plan: OnPlan | None = None,
+    on_section: OnSection | None = None,
+) -> WriteResult:
+    """Async `write`: plan and write `instruction` at about `words` words."""
+    settings = settings or Settings.from_env()
+    if model is None:
+        from ..llm import load_model
+
+        model = load_model(settings)
+    path = Path(checkpoint) if checkpoint is not None else default_checkpoint_path(settings)
+    async with open_checkpointer(path) as saver:
+        pipeline = AgentWrite(
+            model,
+            saver,
+            window=settings.window,
+            section_words=section_words,
+            on_plan=on_plan,
+            on_section=on_section,
+        )
+        return await pipeline.arun(instruction, words)
+
+
+def write(
+    instruction: str,
+    words: int,
+    *,
+    model: Model | None = None,
+    settings: Settings | None = None,
+    checkpoint: Path | str | None = None,
+    section_words: int = SECTION_WORDS,
+    on_plan: OnPlan | None = None,
+    on_section: OnSection | None = None,
+) -> WriteResult:
+    """Write a piece of about `words` words for `instruction` with AgentWrite.
+
+    The model defaults to `load_model(settings)` (the embedded model with no endpoint
+    configured); checkpoints go to `checkpoint` (default: the cache folder), so calling
+    `write` again after an interruption resumes where it stopped.
+    """
+    return asyncio.run(
+        awrite(
+            instruction,
+            words,
+            model=model,
+            settings=settings,
+            checkpoint=checkpoint,
+            section_words=section_words,
+            on_plan=on_plan,
+            on_section=on_section,
+        )
+    )

@@ -1,0 +1,113 @@
+"""The writer controls length (continue short, trim long), repairs loops and bounds context."""
+
+import asyncio
+import itertools
+import random
+import re
+
+import pytest
+
+from longdoc.agents.length import count_words
+from longdoc.agents.planner import Plan, PlannedSection
+from longdoc.agents.writer import WriterAgent, text_so_far
+from longdoc.errors import PipelineError
+from longdoc.llm.fake import FakeModel, request_text
+from longdoc.tokens import count_tokens
+
+VOCAB = tuple(
+    ["river", "stone", "valley", "harbor", "lantern", "orchard", "meadow", "copper", "signal", "winter", "bridge", "market", "cedar", "falcon", "garden", "island", "mirror", "quarry", "saddle", "timber", "violet", "walnut", "yonder", "amber", "beacon", "canyon", "delta", "ember", "fable", "glacier", "hollow", "inlet", "jasper", "kettle", "ledger", "marble", "nectar", "oyster", "pepper", "quiver", "rafter", "summit", "thistle", "umber", "vessel", "willow"]
+)
+
+
+def prose(words: int, seed: int) -> str:
+    rng = random.Random(seed)
+    sentences, total = [], 0
+    while total < words:
+        n = min(9, max(1, words - total))
+        sentences.append(" ".join(rng.choice(VOCAB) for _ in range(n)).capitalize() + ".")
+        total += n
+    return " ".join(sentences)
+
+
+def budget_of(request) -> int:
+    return int(re.findall(r"about (\d+) words\):", request_text(request))[-1])
+
+
+def scaled_writer(share: float):
+    """A fake that writes `share` of the asked budget, in fresh sentences every call."""
+    seeds = itertools.count(1)
+    return FakeModel(rule=lambda req: prose(max(1, int(budget_of(req) * share)), next(seeds)))
+
+
+def make_plan(*budgets: int) -> Plan:
+    return Plan(
+        instruction="Write about the river valley.",
+        target_words=sum(budgets),
+        sections=tuple(PlannedSection(main_point=f"Point number {i + 1}", words=b) for i, b in enumerate(budgets)),
+    )
+
+
+def test_a_short_section_is_continued_until_it_reaches_its_budget():
+    model = scaled_writer(0.3)
+    draft = asyncio.run(WriterAgent(model).awrite(make_plan(400, 400), 0, []))
+    assert draft.words >= 0.7 * 400
+    assert draft.continuations >= 2
+    # A continuation shows the section so far at the end of the prompt, to be continued.
+    first_piece = prose(120, 1)
+    assert request_text(model.history[1]).endswith(first_piece)
+
+
+def test_a_far_too_long_section_is_trimmed_at_a_sentence_end():
+    draft = asyncio.run(WriterAgent(scaled_writer(2.5)).awrite(make_plan(200, 200), 1, ["Earlier text."]))
+    assert draft.trimmed
+    assert draft.words <= 1.1 * 200
+    assert draft.text.endswith(".")
+
+
+def test_a_repetition_loop_is_repaired_and_not_counted_as_progress():
+    loop = "The river runs down the valley to the sea. " * 40
+    model = FakeModel([loop], rule=lambda req: prose(budget_of(req), 7))
+    draft = asyncio.run(WriterAgent(model).awrite(make_plan(300, 300), 0, []))
+    assert draft.repaired
+    assert draft.text.count("The river runs down the valley to the sea.") == 1
+    assert draft.words >= 0.7 * 300
+
+
+def test_a_model_that_writes_nothing_raises_and_leaks_no_text():
+    model = FakeModel(rule=lambda req: "")
+    with pytest.raises(PipelineError) as info:
+        asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
+    assert info.value.stage == "write"
+    assert len(model.history) == 3  # first call and two stalled retries, then it gives up
+
+
+def test_text_so_far_is_verbatim_while_it_fits_then_summary_plus_recent():
+    plan = make_plan(*([300] * 8))
+    written = [prose(300, seed) for seed in range(7)]
+    completion, _ = text_so_far(plan, written, 100_000)
+    assert all(w in completion for w in written)
+    completion, _ = text_so_far(plan, written, 1200)
+    assert count_tokens(completion) <= 1200
+    assert "Summary of the earlier sections" in completion
+    assert written[-1] in completion  # the last section stays verbatim
+    assert written[0] not in completion
+
+
+def test_prompts_stay_inside_a_small_window():
+    model = scaled_writer(1.0)
+    plan = make_plan(*([300] * 10))
+    written = [prose(300, seed) for seed in range(9)]
+    writer = WriterAgent(model, window=2048)
+    draft = asyncio.run(writer.awrite(plan, 9, written))
+    assert draft.words > 0
+    for request in model.history:
+        assert count_tokens(request_text(request)) + request.max_tokens <= 2048
+
+
+def test_chat_rendering_marks_the_current_section_in_the_plan():
+    model = FakeModel(rule=lambda req: prose(300, 3), completion_style=False)
+    asyncio.run(WriterAgent(model).awrite(make_plan(300, 300, 300), 1, [prose(300, 1)]))
+    user = model.history[0].messages[-1].content
+    assert "-> 2. Point number 2" in user
+    assert "   1. Point number 1" in user
+    assert count_words(user) > 300  # the text so far is there

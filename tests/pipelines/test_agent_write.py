@@ -1,0 +1,117 @@
+"""AgentWrite end to end: plan, write, assemble; checkpoints; resume; failures."""
+
+import itertools
+import json
+import random
+import re
+
+import pytest
+
+from longdoc.agents.length import count_words
+from longdoc.errors import ModelError
+from longdoc.llm.fake import FakeModel, request_text
+from longdoc.pipelines.agent_write import write
+
+VOCAB = tuple(
+    ["river", "stone", "valley", "harbor", "lantern", "orchard", "meadow", "copper", "signal", "winter", "bridge", "market", "cedar", "falcon", "garden", "island", "mirror", "quarry", "saddle", "timber", "violet", "walnut", "yonder", "amber", "beacon", "canyon", "delta", "ember", "fable", "glacier", "hollow", "inlet", "jasper", "kettle", "ledger", "marble"]
+)
+
+
+def prose(words: int, seed: int) -> str:
+    rng = random.Random(seed)
+    sentences, total = [], 0
+    while total < words:
+        n = min(9, max(1, words - total))
+        sentences.append(" ".join(rng.choice(VOCAB) for _ in range(n)).capitalize() + ".")
+        total += n
+    return " ".join(sentences)
+
+
+def is_plan_request(request) -> bool:
+    return request_text(request).rstrip().endswith("Main Point:")
+
+
+def section_number(request) -> int:
+    return int(re.findall(r"Section (\d+) of \d+ - ", request_text(request))[-1])
+
+
+class Author:
+    """A fake model that plans sensibly and writes `share` of each section's budget."""
+
+    def __init__(self, share: float = 0.9, fail_at_section: int | None = None):
+        self.share = share
+        self.fail_at_section = fail_at_section
+        self.seeds = itertools.count(100)
+
+    def __call__(self, request) -> str:
+        text = request_text(request)
+        if is_plan_request(request):
+            first = int(text.rsplit("Paragraph ", 1)[1].split()[0])
+            count = int(text.rsplit("Plan (", 1)[1].split()[0])
+            return "".join(
+                f"{'' if n == first else f'Paragraph {n} - Main Point:'} Describe aspect {n} of the valley. "
+                f"- Word Count: 300 words\n"
+                for n in range(first, count + 1)
+            )
+        if self.fail_at_section is not None and section_number(request) == self.fail_at_section:
+            raise ModelError("server error 500 after retries", status=500, attempts=5)
+        budget = int(re.findall(r"about (\d+) words\):", text)[-1])
+        return prose(max(1, int(budget * self.share)), next(self.seeds))
+
+
+def test_write_lands_near_the_target_and_reports_the_contract(tmp_path):
+    result = write("Write about a river valley.", 1500, model=FakeModel(rule=Author()), checkpoint=tmp_path / "c.db")
+    assert abs(result.words - 1500) <= 0.1 * 1500
+    assert result.words == count_words(result.text)
+    assert len(result.sections) == len(result.plan.sections) == 4
+    assert result.plan.total_words == 1500
+    data = json.loads(json.dumps(result.to_json()))
+    assert set(data) >= {"text", "words", "target_words", "length_score", "plan", "sections"}
+    assert data["plan"][0] == {"main_point": "Describe aspect 1 of the valley.", "words": result.plan.sections[0].words}
+    assert [s["words"] for s in data["sections"]] == [s.words for s in result.sections]
+    assert data["length_score"] > 90
+
+
+def test_short_writers_are_carried_to_the_target_by_continuations(tmp_path):
+    result = write("Write about a river valley.", 1200, model=FakeModel(rule=Author(share=0.35)), checkpoint=tmp_path / "c.db")
+    assert result.length_score >= 80
+    assert all(s.continuations >= 1 for s in result.sections)
+
+
+def test_an_interrupted_write_resumes_without_redoing_finished_sections(tmp_path):
+    checkpoint = tmp_path / "c.db"
+    crashing = FakeModel(rule=Author(fail_at_section=3))
+    with pytest.raises(ModelError):
+        write("Write about a river valley.", 1500, model=crashing, checkpoint=checkpoint)
+    first_two = [
+        r for r in crashing.history if not is_plan_request(r) and section_number(r) in (1, 2)
+    ]
+    assert first_two
+
+    resumed_model = FakeModel(rule=Author())
+    result = write("Write about a river valley.", 1500, model=resumed_model, checkpoint=checkpoint)
+    assert result.resumed_sections == 2
+    asked = [section_number(r) for r in resumed_model.history if not is_plan_request(r)]
+    assert asked and min(asked) == 3  # sections 1 and 2 came from the checkpoint
+    assert not any(is_plan_request(r) for r in resumed_model.history)  # neither did the plan
+    assert len(result.sections) == 4
+    assert "error" not in result.text.lower()
+
+    # A finished write leaves no checkpoint behind: the same write starts afresh.
+    again = FakeModel(rule=Author())
+    write("Write about a river valley.", 1500, model=again, checkpoint=checkpoint)
+    assert any(is_plan_request(r) for r in again.history)
+
+
+def test_a_failing_model_raises_and_never_becomes_text(tmp_path):
+    def broken(request):
+        raise ModelError("upstream exploded", status=503, attempts=5)
+
+    with pytest.raises(ModelError):
+        write("Write about a river valley.", 600, model=FakeModel(rule=broken), checkpoint=tmp_path / "c.db")
+
+
+def test_public_api_write_is_exported():
+    import longdoc
+
+    assert longdoc.write is write
