@@ -21,7 +21,7 @@ from tree_sitter import Node
 
 from ..documents import Chunk, Document, LineIndex
 from ..errors import SplitError
-from .languages import MARKDOWN, detect_language, get_parser
+from .languages import MARKDOWN, canonical_language, detect_language, get_parser
 from .packing import ChunkInfo, Declaration, Packer, RangeCounter, TokenCounter, Unit
 
 log = logging.getLogger(__name__)
@@ -315,7 +315,11 @@ class CodeSplitter:
         self.warnings: list[str] = []
 
     def split(self, document: Document) -> list[Chunk]:
-        language = document.language or detect_language(document.path, document.text)
+        language = (
+            canonical_language(document.language)
+            or (MARKDOWN if document.kind == "markdown" else None)
+            or detect_language(document.path, document.text)
+        )
         if not document.text:
             return []
         if language == MARKDOWN:
@@ -334,7 +338,7 @@ class CodeSplitter:
         except (ValueError, RuntimeError) as exc:
             return self._fallback(document, language, f"tree-sitter could not parse it: {exc}")
         ranges = RangeCounter(data, self.counter)
-        packer = _TreePacker(data, self.limit, ranges, self._line_splitter(data))
+        packer = _TreePacker(data, self.limit, ranges, line_splitter(data, self.limit, self.counter))
         packer.pack(packer.root_units(tree.root_node), 0, len(data))
         meta = {"path": document.path, "language": language} if document.path else {
             "language": language}  # fmt: skip
@@ -352,23 +356,26 @@ class CodeSplitter:
             return chunks
         return [c.model_copy(update={"meta": {**c.meta, "language": language}}) for c in chunks]
 
-    def _line_splitter(self, data: bytes) -> Callable[[int, int], list[int]]:
-        limit, counter = self.limit, self.counter
 
-        def split_line(start: int, end: int) -> list[int]:
-            """Cut positions inside one line too long for a chunk (the token splitter's)."""
-            from .token import TokenSplitter
+def line_splitter(
+    data: bytes, limit: int, counter: str | TokenCounter | None
+) -> Callable[[int, int], list[int]]:
+    """A function giving the cut positions inside one line too long for a chunk: the token
+    splitter's, in bytes of `data`."""
 
-            piece = data[start:end].decode("utf-8")
-            chunks = TokenSplitter(limit, counter=counter).split(Document.from_text(piece))
-            positions, offset, previous = [], start, 0
-            for chunk in chunks[1:]:
-                offset += len(piece[previous : chunk.start].encode("utf-8", "surrogatepass"))
-                previous = chunk.start
-                positions.append(offset)
-            return positions
+    def split_line(start: int, end: int) -> list[int]:
+        from .token import TokenSplitter
 
-        return split_line
+        piece = data[start:end].decode("utf-8", "surrogatepass")
+        chunks = TokenSplitter(limit, counter=counter).split(Document.from_text(piece))
+        positions, offset, previous = [], start, 0
+        for chunk in chunks[1:]:
+            offset += len(piece[previous : chunk.start].encode("utf-8", "surrogatepass"))
+            previous = chunk.start
+            positions.append(offset)
+        return positions
+
+    return split_line
 
 
 def _char_offsets(data: bytes, positions: list[int]) -> list[int]:

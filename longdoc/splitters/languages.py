@@ -32,7 +32,7 @@ LANGUAGE_BY_EXTENSION: dict[str, str] = {
     ".c": "c", ".h": "c",
     ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp",
     ".hh": "cpp", ".hpp": "cpp", ".hxx": "cpp", ".h++": "cpp", ".ipp": "cpp", ".inl": "cpp",
-    ".cs": "csharp",
+    ".cs": "c_sharp",
     ".rb": "ruby", ".rake": "ruby", ".gemspec": "ruby", ".ru": "ruby",
     ".php": "php", ".phtml": "php",
     ".sh": "bash", ".bash": "bash", ".ksh": "bash", ".bats": "bash",
@@ -66,7 +66,7 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
     "java": ("tree_sitter_java", "language"),
     "c": ("tree_sitter_c", "language"),
     "cpp": ("tree_sitter_cpp", "language"),
-    "csharp": ("tree_sitter_c_sharp", "language"),
+    "c_sharp": ("tree_sitter_c_sharp", "language"),
     "ruby": ("tree_sitter_ruby", "language"),
     "php": ("tree_sitter_php", "language_php"),
     "bash": ("tree_sitter_bash", "language"),
@@ -94,6 +94,25 @@ def _interpreter_of(first_line: str) -> str | None:
     if program.startswith("python"):
         return "python"
     return LANGUAGE_BY_INTERPRETER.get(program)
+
+
+LANGUAGE_ALIASES: dict[str, str] = {
+    "csharp": "c_sharp", "c-sharp": "c_sharp", "cs": "c_sharp", "c#": "c_sharp",
+    "js": "javascript", "jsx": "javascript", "ts": "typescript", "py": "python",
+    "c++": "cpp", "cxx": "cpp", "sh": "bash", "shell": "bash", "zsh": "bash", "rb": "ruby",
+    "golang": "go", "rs": "rust", "md": MARKDOWN,
+}  # fmt: skip
+"""Other spellings of language names (as loaders and users write them)."""
+
+
+def canonical_language(name: str | None) -> str | None:
+    """The name this module uses for a language, or None if it is neither code we parse
+    nor Markdown."""
+    if not name:
+        return None
+    name = name.lower()
+    name = LANGUAGE_ALIASES.get(name, name)
+    return name if name in _GRAMMARS or name == MARKDOWN else None
 
 
 def detect_language(path: str | PurePath | None, text: str = "") -> str | None:
