@@ -22,10 +22,17 @@ def split_document(
 ) -> list[Chunk]:
     """Chunks of at most `limit` tokens of one document, with the splitter named.
 
-    `auto` picks by document kind; today every kind goes to the token splitter.
+    `auto` picks the code splitter for source code in a language we parse and for
+    Markdown (split at headings), the token splitter for everything else (and whenever
+    an overlap is asked for).
     """
     if splitter not in SPLITTERS:
         raise ConfigError(f"unknown splitter {splitter!r}; choose one of {', '.join(SPLITTERS)}")
+    if splitter == "auto" and not overlap:
+        from .languages import document_language
+
+        if document_language(doc) is not None:
+            splitter = "code"
     if splitter == "code":
         if overlap:
             raise ConfigError("the code splitter does not support --overlap")

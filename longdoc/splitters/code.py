@@ -21,7 +21,7 @@ from tree_sitter import Node
 
 from ..documents import Chunk, Document, LineIndex
 from ..errors import SplitError
-from .languages import MARKDOWN, canonical_language, detect_language, get_parser
+from .languages import MARKDOWN, document_language, get_parser
 from .packing import ChunkInfo, Declaration, Packer, RangeCounter, TokenCounter, Unit
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,13 @@ def _name_of(node: Node) -> str | None:
     node_type = node.type
     if node_type == "impl_item":
         target = node.child_by_field_name("type")
-        return _text(target).split("<", 1)[0].strip() if target is not None else None
+        return _type_name(target) if target is not None else None
+    if node_type == "method_declaration" and (receiver := node.child_by_field_name("receiver")):
+        name = node.child_by_field_name("name")  # Go: func (s *Store) Get() -> Store.Get
+        for parameter in receiver.named_children:
+            kind = parameter.child_by_field_name("type")
+            if kind is not None and name is not None:
+                return f"{_type_name(kind)}.{_text(name)}"
     if node_type == "type_declaration":
         for child in node.named_children:
             name = child.child_by_field_name("name")
@@ -169,6 +175,14 @@ def _name_of(node: Node) -> str | None:
     return None
 
 
+def _type_name(node: Node) -> str:
+    """`Foo` from a type such as `&mut Foo<T>`, `*Foo` or `pkg::Foo`."""
+    text = _text(node).split("<", 1)[0]
+    for prefix in ("&", "*", "mut ", "dyn ", "const "):
+        text = text.replace(prefix, "")
+    return text.strip().replace("::", ".")
+
+
 def _body_of(node: Node) -> Node | None:
     body = node.child_by_field_name("body")
     if body is not None:
@@ -181,11 +195,17 @@ def _body_of(node: Node) -> Node | None:
 
 
 def _signature(data: bytes, node: Node) -> str:
-    """The header of a declaration: its text up to the body, on one line."""
+    """The header of a declaration: its text up to the body (or a comment), on one line."""
     body = _body_of(node)
     end = body.start_byte if body is not None else data.find(b"\n", node.start_byte)
     if end < 0 or end > node.end_byte:
         end = node.end_byte
+    for child in node.children[1:]:
+        if child.start_byte >= end:
+            break
+        if child.type in COMMENT_TYPES:
+            end = child.start_byte
+            break
     header = " ".join(data[node.start_byte : end].decode("utf-8", "replace").split())
     return header if len(header) <= SIGNATURE_CHARS else header[: SIGNATURE_CHARS - 1] + "…"
 
@@ -315,11 +335,7 @@ class CodeSplitter:
         self.warnings: list[str] = []
 
     def split(self, document: Document) -> list[Chunk]:
-        language = (
-            canonical_language(document.language)
-            or (MARKDOWN if document.kind == "markdown" else None)
-            or detect_language(document.path, document.text)
-        )
+        language = document_language(document)
         if not document.text:
             return []
         if language == MARKDOWN:

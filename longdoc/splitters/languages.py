@@ -15,6 +15,7 @@ from pathlib import PurePath
 
 from tree_sitter import Language, Parser
 
+from ..documents import Document
 from ..errors import SplitError
 
 log = logging.getLogger(__name__)
@@ -152,3 +153,13 @@ def get_parser(language: str) -> Parser:
     if parser is None:
         parser = cached[language] = Parser(get_language(language))
     return parser
+
+
+def document_language(document: Document) -> str | None:
+    """The language the code splitter would use for a document: its own `language` if we
+    parse it, Markdown for markdown documents, else detected from path and shebang."""
+    return (
+        canonical_language(document.language)
+        or (MARKDOWN if document.kind == "markdown" else None)
+        or detect_language(document.path, document.text)
+    )

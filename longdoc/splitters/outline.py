@@ -20,7 +20,7 @@ from ..documents import Document
 from ..errors import SplitError
 from ..tokens import DEFAULT_ENCODING, TokenCounter, token_counter
 from .code import BODY_TYPES, DECLARATION_TYPES, WRAPPER_TYPES, _name_of, _signature, _unwrap
-from .languages import MARKDOWN, canonical_language, detect_language, get_parser
+from .languages import MARKDOWN, document_language, get_parser
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +133,7 @@ def _markdown_definitions(text: str) -> list[Definition]:
 
 def file_outline(document: Document) -> FileOutline | None:
     """The definitions of one document, or None when it is neither parsed code nor Markdown."""
-    language = (
-        canonical_language(document.language)
-        or (MARKDOWN if document.kind == "markdown" else None)
-        or detect_language(document.path, document.text)
-    )
+    language = document_language(document)
     path = document.path or document.id
     if language is None:
         return None

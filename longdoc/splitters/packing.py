@@ -198,10 +198,13 @@ class Packer:
     def boundary(self, previous_end: int, start: int) -> int:
         """Where to cut before a unit starting at `start`: its line start if only
         indentation precedes it there, else the unit itself."""
-        newline = self.data.rfind(b"\n", previous_end, start)
-        if newline >= 0 and not self.data[newline + 1 : start].strip(b" \t\f\v"):
-            return newline + 1
-        return start
+        data = self.data
+        line_start = data.rfind(b"\n", 0, start) + 1
+        if line_start == 0 or data[line_start:start].strip(b" \t\f\v"):
+            return start
+        if line_start < previous_end and data[line_start:previous_end].strip():
+            return start  # the previous unit ends on this line
+        return line_start
 
     def pack(self, units: Sequence[Unit], lo: int, hi: int, depth: int = 0) -> None:
         """Place `units`, which cover [lo, hi) in order, continuing the open chunk."""
@@ -211,6 +214,7 @@ class Packer:
             bounds.append(max(bounds[-1], self.boundary(units[index - 1].end, units[index].start)))
         bounds.append(hi)
         members_open = self.open < lo
+        last_member = max((i for i, u in enumerate(units) if u.member), default=-1)
         for index, unit in enumerate(units):
             start, end = bounds[index], bounds[index + 1]
             if start == end:
@@ -240,7 +244,7 @@ class Packer:
                 continue
             declared = self.note(unit)
             self.split_unit(unit, start, end, depth, declared)
-            if declared is not None and unit.member and end < hi:
+            if declared is not None and unit.member and index < last_member:
                 self.cut(end)
                 members_open = False
             else:
