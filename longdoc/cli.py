@@ -23,6 +23,8 @@ from .config import Settings
 from .errors import LongdocError
 
 COMMAND_MODULES: list[str] = [
+    "longdoc.commands.split",
+    "longdoc.commands.tokens",
     "longdoc.commands.eval",
     "longdoc.commands.write",
 ]
