@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # click's usage errors
         import click
 
-        if isinstance(exc, click.ClickException):
+        # typer >= 0.20 vendors click: its usage errors derive from typer.TyperException
+        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
             exc.show()
             return exc.exit_code
         raise
