@@ -163,7 +163,7 @@ def parse_plan_lines(text: str) -> list[PlanLine]:
         point = _clean_point(body)
         if len(_LETTER_WORD.findall(point)) < 2:
             continue
-        key = " ".join(w.lower() for w in _LETTER_WORD.findall(point))
+        key = " ".join(w.lower() for w in re.findall(r"[^\W_]+", point))
         if key in seen:
             continue
         seen.add(key)
@@ -246,7 +246,7 @@ def topic_of(instruction: str) -> str:
     topic = re.sub(r"^(?:about|on|regarding)\s+", "", topic, flags=re.IGNORECASE)
     topic = topic.strip(" .,:;!?\"'")
     words = topic.split()
-    if len(words) < 2:
+    if not words:
         words = instruction.split()
     if len(words) > 20:
         words = words[:20]

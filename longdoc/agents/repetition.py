@@ -23,6 +23,12 @@ LOOP_RUN = 4
 MIN_SENTENCE_WORDS = 4
 """Sentences shorter than this ("Yes." "In short.") may repeat without being a loop."""
 
+NEAR_DUPLICATE = 0.8
+"""Word-set overlap (Jaccard) at which a sentence of NEAR_MIN_WORDS or more counts as a
+reworded repeat: small models loop with a word changed here and there."""
+
+NEAR_MIN_WORDS = 8
+
 
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
@@ -64,26 +70,40 @@ def _cut_word_loop(text: str) -> str:
     return text
 
 
+def _near_any(bag: set[str], others: list[set[str]]) -> bool:
+    for other in others:
+        union = len(bag | other)
+        if union and len(bag & other) / union >= NEAR_DUPLICATE:
+            return True
+    return False
+
+
 def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
     """`text` without repeated sentences and without a trailing word loop.
 
     A sentence (of MIN_SENTENCE_WORDS or more) already written in this text or in `earlier`
-    (sentence keys from text written before) is dropped; a phrase loop inside the remaining
+    (sentence keys from text written before), or a long one nearly the same as one written
+    (NEAR_DUPLICATE), is dropped; a phrase loop inside the remaining
     text cuts it at the loop's start. Paragraph breaks of the kept text are preserved.
     """
     seen = set(earlier)
+    long_seen = [set(key.split()) for key in seen if len(key.split()) >= NEAR_MIN_WORDS]
     kept: list[str] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group()
         if not sentence:
             continue
         key = sentence_key(sentence)
-        if len(key.split()) >= MIN_SENTENCE_WORDS:
-            if key in seen:
+        words = key.split()
+        if len(words) >= MIN_SENTENCE_WORDS:
+            bag = set(words)
+            if key in seen or (len(words) >= NEAR_MIN_WORDS and _near_any(bag, long_seen)):
                 if sentence.endswith("\n"):
                     kept.append("\n")
                 continue
             seen.add(key)
+            if len(words) >= NEAR_MIN_WORDS:
+                long_seen.append(bag)
         kept.append(sentence)
     joined = re.sub(r"\n{3,}", "\n\n", "".join(kept))
     return _cut_word_loop(joined).strip()

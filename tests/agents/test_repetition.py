@@ -40,3 +40,14 @@ def test_repeated_ngram_share():
     assert repeated_ngram_share("one two three four five six seven eight nine ten") == 0.0
     assert repeated_ngram_share("the bee flies home now " * 20) > 0.9
     assert repeated_ngram_share("") == 0.0
+
+
+def test_reworded_repeats_of_long_sentences_are_dropped():
+    text = (
+        "For one thing, it keeps my mind off things like stress, anxiety, and depression. "
+        "Walking also builds stamina over the weeks. "
+        "For one thing, walking keeps my mind off things like stress, anxiety, depression."
+    )
+    repaired = repair_repetition(text)
+    assert repaired.count("keeps my mind off") == 1
+    assert "Walking also builds stamina over the weeks." in repaired
