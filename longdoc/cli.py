@@ -27,6 +27,8 @@ COMMAND_MODULES: list[str] = [
     "longdoc.commands.tokens",
     "longdoc.commands.eval",
     "longdoc.commands.write",
+    "longdoc.commands.llm",
+    "longdoc.commands.logs",
 ]
 """Modules that add commands, in the order they appear in `--help`."""
 

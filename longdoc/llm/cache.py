@@ -230,10 +230,14 @@ class CachedModel:
     With `read=False` (`--no-cache`) every call reaches the backend; calls are still logged.
     """
 
-    def __init__(self, inner: Model, log: CallLog, *, read: bool = True) -> None:
+    def __init__(
+        self, inner: Model, log: CallLog, *, read: bool = True, endpoint: str | None = None
+    ) -> None:
         self.inner = inner
         self.log = log
         self.read = read
+        self.endpoint = endpoint or endpoint_identity(inner)
+        """The endpoint identity in every key (the backend's, when `inner` wraps one)."""
 
     @property
     def name(self) -> str:
@@ -248,7 +252,7 @@ class CachedModel:
         return self.inner.completion_style
 
     def _key(self, request: CompletionRequest) -> tuple[str, str]:
-        endpoint = endpoint_identity(self.inner)
+        endpoint = self.endpoint
         return endpoint, request_key(endpoint, self.inner.name, self.inner.completion_style, request)
 
     def _hit(self, key: str, endpoint: str, request: CompletionRequest, started: float) -> Completion | None:

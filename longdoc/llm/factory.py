@@ -93,5 +93,6 @@ def backend_for(settings: Settings) -> Model:
 def load_model(settings: Settings) -> Model:
     """The model `settings` describe, with bounded concurrency, cache and call log."""
     backend = backend_for(settings)
-    bounded = BoundedModel(backend, endpoint_limit(endpoint_identity(backend), settings.concurrency))
-    return CachedModel(bounded, call_log(settings.cache_dir), read=settings.cache)
+    endpoint = endpoint_identity(backend)
+    bounded = BoundedModel(backend, endpoint_limit(endpoint, settings.concurrency))
+    return CachedModel(bounded, call_log(settings.cache_dir), read=settings.cache, endpoint=endpoint)

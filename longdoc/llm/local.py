@@ -129,6 +129,10 @@ class LocalServer:
             params.n_ctx = window * LOCAL_SLOTS
             params.cpuparams.n_threads = cores
             params.cpuparams_batch.n_threads = cores
+            # No busy-polling between graph steps: on a shared machine spinning threads
+            # starve each other (and everything else) far more than they save.
+            params.cpuparams.poll = 0
+            params.cpuparams_batch.poll = 0
             params.hostnames = ["127.0.0.1"]
             params.port = free_loopback_port()
             params.verbosity = 0

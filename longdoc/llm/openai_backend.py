@@ -91,7 +91,7 @@ class OpenAIModel:
         self.max_retries = max_retries
         self.completion_style = completion_style
         self.extra_body = dict(extra_body or {})
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # name resolution opens the client under it
         self._sync: openai.OpenAI | None = None
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
             weakref.WeakKeyDictionary()
@@ -284,19 +284,19 @@ class OpenAIModel:
         else:
             message = getattr(choice, "message", None)
             text = getattr(message, "content", None)
-        logprobs = None
-        if request.logprobs is not None:
-            logprobs = _parse_logprobs(choice.logprobs)
-            if not logprobs:
-                raise LogprobsUnsupported(
-                    f"{self.name} at {self.where} returned no token logprobs",
-                    model=self.name,
-                    status=200,
-                    attempts=attempts,
-                )
+        logprobs = _parse_logprobs(choice.logprobs) if request.logprobs is not None else None
         if not isinstance(text, str) or (not text.strip() and not logprobs):
+            # Blank text is an answer only when it comes with the token logprobs asked for
+            # (a scorer reading one whitespace token's distribution).
             raise EmptyResponse(
                 f"{self.name} returned no text (finish reason {choice.finish_reason!r})",
+                model=self.name,
+                status=200,
+                attempts=attempts,
+            )
+        if request.logprobs is not None and not logprobs:
+            raise LogprobsUnsupported(
+                f"{self.name} at {self.where} returned no token logprobs",
                 model=self.name,
                 status=200,
                 attempts=attempts,
