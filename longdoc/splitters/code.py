@@ -19,7 +19,7 @@ from pathlib import PurePath
 
 from tree_sitter import Node
 
-from ..documents import Chunk, Document, LineIndex
+from ..documents import Chunk, Document
 from ..errors import SplitError
 from .languages import MARKDOWN, document_language, get_parser
 from .packing import ChunkInfo, Declaration, Packer, RangeCounter, TokenCounter, Unit
@@ -33,6 +33,13 @@ BODY_TYPES = frozenset({
     "constructor_body", "annotation_type_body", "record_body", "template_body",
 })  # fmt: skip
 """Nodes whose children are statements or members: flattened so a header joins its body."""
+
+CLAUSE_TYPES = frozenset({
+    "else", "elsif", "when", "rescue", "ensure", "catch_clause", "finally_clause",
+    "switch_case", "switch_default", "case_statement", "default_statement",
+})  # fmt: skip
+"""Clauses of compound statements (besides `*_clause`): flattened so cuts fall inside
+their blocks, between statements, rather than before `elif` or `except`."""
 
 COMMENT_TYPES = frozenset({"comment", "line_comment", "block_comment", "doc_comment"})
 """Comments: attached to the declaration they precede (or to the line they end)."""
@@ -268,6 +275,8 @@ class _TreePacker(Packer):
             child_type = child.type
             if child_type in BODY_TYPES:
                 units.extend(self._group(child.children, member=True))
+            elif child_type in CLAUSE_TYPES or child_type.endswith("_clause"):
+                units.extend(self._expand(child))  # elif/else/except: their blocks join ours
             elif wrapper and child.is_named and (
                 child_type in DECLARATION_TYPES or child_type in WRAPPER_TYPES
                 or child_type == "variable_declarator"
@@ -349,13 +358,16 @@ class CodeSplitter:
         except SplitError as exc:
             return self._fallback(document, language, str(exc))
         data = document.text.encode("utf-8", "surrogatepass")
-        try:
-            tree = parser.parse(data)
-        except (ValueError, RuntimeError) as exc:
-            return self._fallback(document, language, f"tree-sitter could not parse it: {exc}")
         ranges = RangeCounter(data, self.counter)
         packer = _TreePacker(data, self.limit, ranges, line_splitter(data, self.limit, self.counter))
-        packer.pack(packer.root_units(tree.root_node), 0, len(data))
+        if not packer.fits(0, len(data)):  # a file that fits whole needs no parse
+            try:
+                tree = parser.parse(data)
+            except (ValueError, RuntimeError) as exc:
+                return self._fallback(document, language, f"tree-sitter could not parse it: {exc}")
+            packer.pack(packer.root_units(tree.root_node), 0, len(data))
+        else:
+            packer.infos[0].first_kind = "module"
         meta = {"path": document.path, "language": language} if document.path else {
             "language": language}  # fmt: skip
         return build_chunks(document, data, packer, meta, module_name(document.path, language))
@@ -437,11 +449,14 @@ def build_chunks(
         pieces.extend((a, b, info) for a, b in pairwise(inner) if a < b)
     positions = sorted({p for a, b, _ in pieces for p in (a, b)})
     char_of = dict(zip(positions, _char_offsets(data, positions), strict=True))
-    lines = LineIndex(document.text)
     text = document.text
     chunks: list[Chunk] = []
+    line = 1  # the line of byte offset `a`, counted incrementally
     for index, (a, b, info) in enumerate(pieces):
         start, end = char_of[a], char_of[b]
+        inner_newlines = data.count(b"\n", a, b - 1)
+        lines = (line, line + inner_newlines)
+        line += inner_newlines + (data[b - 1] == 0x0A)
         meta = dict(base_meta)
         if info.symbol is not None:
             symbol, kind = info.symbol, info.kind
@@ -460,6 +475,6 @@ def build_chunks(
             meta["context"] = "\n".join(info.context)
         chunks.append(Chunk(
             doc_id=document.id, index=index, start=start, end=end, text=text[start:end],
-            tokens=packer.ranges.exact(a, b), lines=lines.span(start, end), meta=meta,
+            tokens=packer.ranges.exact(a, b), lines=lines, meta=meta,
         ))  # fmt: skip
     return chunks
