@@ -18,6 +18,9 @@ from .source_options import (
     load_sources,
 )
 
+DEFAULT_OUTLINE_TOKENS = 2048
+"""Outline budget of `--outline`: about a page of definitions."""
+
 TOP_FILES = 10
 """How many of the largest files the report ranks by their share of tokens."""
 
@@ -40,6 +43,18 @@ def register(app: typer.Typer) -> None:
         exclude: ExcludeOption = None,
         max_file_bytes: MaxFileBytesOption = MAX_FILE_BYTES,
         allow_secrets: AllowSecretsOption = False,
+        outline: Annotated[
+            bool,
+            typer.Option("--outline", help="Also show the definitions of each file (an outline)."),
+        ] = False,
+        outline_tokens: Annotated[
+            int,
+            typer.Option(
+                "--outline-tokens",
+                min=1,
+                help="Token budget of the outline; the most referenced definitions are kept.",
+            ),
+        ] = DEFAULT_OUTLINE_TOKENS,
     ) -> None:
         """Report the files PATH would read with their token counts, and every file skipped."""
         from ..cli import cli_context
@@ -52,10 +67,26 @@ def register(app: typer.Typer) -> None:
         ]
         total = sum(f["tokens"] for f in files)
         skipped = [s.model_dump() for s in loaded.skipped]
+        repository_outline = None
+        if outline:
+            from ..splitters.outline import build_outline
+
+            repository_outline = build_outline(loaded.documents, outline_tokens, encoding=encoding)
         if c.json:
-            c.emit_json({"files": files, "skipped": skipped, "total_tokens": total, "encoding": encoding})
+            report = {"files": files, "skipped": skipped, "total_tokens": total, "encoding": encoding}
+            if repository_outline is not None:
+                report["outline"] = {"text": repository_outline.render(),
+                                     **repository_outline.model_dump()}  # fmt: skip
+            c.emit_json(report)
             return
         _render(c.out, files, skipped, total)
+        if repository_outline is not None:
+            c.out.print(
+                f"\noutline: {repository_outline.shown_definitions} of "
+                f"{repository_outline.total_definitions} definitions, "
+                f"{repository_outline.tokens:,} tokens", highlight=False,
+            )  # fmt: skip
+            c.out.print(Text(repository_outline.render()), end="")
 
 
 def _render(out, files: list[dict], skipped: list[dict], total: int) -> None:

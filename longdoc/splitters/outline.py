@@ -30,6 +30,10 @@ CONTAINER_KINDS = frozenset({
 })  # fmt: skip
 """Definitions whose members are listed under them (functions' locals are not)."""
 
+SIGNATURE_CHARS = 120
+"""An outline line shows at most this much of a signature (long parameter lists)."""
+
+_PADDED_BRACKET = re.compile(r"[(\[] | [)\]]|, [)\]]")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w{2,}")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
@@ -79,6 +83,13 @@ def render_outline(files: Iterable[FileOutline]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _short(signature: str) -> str:
+    """A signature tidied for one outline line: no padding inside brackets, at most
+    `SIGNATURE_CHARS` characters."""
+    tidy = _PADDED_BRACKET.sub(lambda m: m.group(0).replace(" ", ""), signature)
+    return tidy if len(tidy) <= SIGNATURE_CHARS else tidy[: SIGNATURE_CHARS - 1] + "…"
+
+
 def _walk(
     data: bytes,
     node: Node,
@@ -105,9 +116,9 @@ def _walk(
         out.append(Definition(
             name=name, qualname=".".join((*scope, name)), kind=kind,
             line=child.start_point[0] + 1, end_line=child.end_point[0] + 1,
-            signature=_signature(data, core), depth=depth,
+            signature=_short(_signature(data, core)), depth=depth,
         ))  # fmt: skip
-        if kind in CONTAINER_KINDS or kind in ("function", "method"):
+        if kind in CONTAINER_KINDS:
             for body_child in core.children:
                 if body_child.type in BODY_TYPES:
                     _walk(data, body_child, (*scope, name), depth + 1, out, kind)
@@ -151,19 +162,26 @@ def file_outline(document: Document) -> FileOutline | None:
 
 
 def _rank(outlines: list[FileOutline], documents: dict[str, Document]) -> None:
-    """Score each definition by the number of other files that mention its name."""
+    """Score each definition by the number of other files that mention its name, shared
+    among the files that define the same name (a `split` defined in three files gets a
+    third each); members count half, private names half again, dunders nothing."""
     mentions: dict[str, Counter[str]] = {
         path: Counter(_IDENTIFIER.findall(doc.text)) for path, doc in documents.items()
     }
     files_mentioning: Counter[str] = Counter()
     for counts in mentions.values():
         files_mentioning.update(counts.keys())
+    files_defining: Counter[str] = Counter()
+    for outline in outlines:
+        files_defining.update({d.name.split(".")[-1] for d in outline.definitions})
     for outline in outlines:
         own = mentions.get(outline.path, Counter())
         for definition in outline.definitions:
             name = definition.name.split(".")[-1]
             elsewhere = files_mentioning.get(name, 0) - (1 if own.get(name) else 0)
-            score = elsewhere + 0.1 * max(own.get(name, 0) - 1, 0)
+            score = elsewhere / max(1, files_defining[name]) + 0.1 * max(own.get(name, 0) - 1, 0)
+            if definition.depth:
+                score *= 0.5
             if name.startswith("_"):
                 score *= 0.5
             if name.startswith("__") and name.endswith("__"):
