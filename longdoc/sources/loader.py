@@ -77,8 +77,7 @@ def load(
             result.skipped.extend(skipped)
         else:
             outcome = loader.read_file(path, _display_root(root_text).rstrip("/"), explicit=True)
-            if outcome is not None:
-                (result.skipped if isinstance(outcome, Skipped) else result.documents).append(outcome)
+            (result.skipped if isinstance(outcome, Skipped) else result.documents).append(outcome)
     return result
 
 
@@ -135,10 +134,7 @@ class _Loader:
                     skipped.append(skip)
                     continue
                 outcome = self.read_file(Path(entry.path), shown, info=info)
-                if isinstance(outcome, Skipped):
-                    skipped.append(outcome)
-                elif outcome is not None:
-                    documents.append(outcome)
+                (skipped if isinstance(outcome, Skipped) else documents).append(outcome)
             stack.extend(reversed(subfolders))
         documents.sort(key=lambda d: d.path or "")
         skipped.sort(key=lambda s: s.path)
@@ -174,8 +170,8 @@ class _Loader:
 
     def read_file(
         self, path: Path, shown: str, *, explicit: bool = False, info: os.stat_result | None = None
-    ) -> Document | Skipped | None:
-        """A document, a skip, or None for a file already read through another path."""
+    ) -> Document | Skipped:
+        """A document, or the reason the file is skipped."""
         try:
             info = info or path.stat()
         except OSError as exc:
@@ -185,7 +181,7 @@ class _Loader:
         if not stat.S_ISREG(info.st_mode):
             return Skipped(path=shown, reason="not-a-file")
         if (info.st_dev, info.st_ino) in self._seen_files:
-            return None
+            return Skipped(path=shown, reason="duplicate", detail="already read through another path")
         self._seen_files.add((info.st_dev, info.st_ino))
         if not self.allow_secrets and (rule := secret_file_name(shown)):
             return Skipped(path=shown, reason="secret", detail=rule)

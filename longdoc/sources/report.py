@@ -22,6 +22,7 @@ SkipReason = Literal[
     "unreadable",  # permission denied, broken link, vanished while reading, corrupt book
     "symlink-loop",  # a symlinked folder leading back to one already walked
     "not-a-file",  # a FIFO, socket or device
+    "duplicate",  # the same file, already read through another path (a link, a repeated argument)
 ]
 
 

@@ -59,6 +59,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         handle.write(b"all work and no play makes jack a dull boy\n" * (20_000_000 // 43 + 1))
     os.symlink("..", root / "src" / "again")  # a loop back to the root
     os.symlink("missing-target", root / "broken_link")
+    os.symlink("README.md", root / "readme_link.md")  # the same file again
     os.mkfifo(root / "fifo")
     return root
 
@@ -100,6 +101,7 @@ def test_repository_reads_and_skips_exactly(repo: Path):
         ("empty.txt", "empty"),
         ("fifo", "not-a-file"),
         ("broken_link", "unreadable"),
+        ("readme_link.md", "duplicate"),
     }
     details = {s.path: s.detail for s in result.skipped}
     assert details["src/generated.py"] == "src/.gitignore"
@@ -227,6 +229,12 @@ def test_explicit_file_keeps_its_path_and_bypasses_ignore_rules(repo: Path):
     binary = load(repo / "image.png")
     assert binary.documents == [] and [s.reason for s in binary.skipped] == ["binary"]
     assert [s.reason for s in load(repo / ".env").skipped] == ["secret"]
+
+
+def test_a_file_named_twice_is_read_once(repo: Path):
+    result = load([repo / "README.md", repo / "README.md"])
+    assert len(result.documents) == 1
+    assert [s.reason for s in result.skipped] == ["duplicate"]
 
 
 def test_several_roots_prefix_paths_so_ids_stay_unique(tmp_path: Path):
