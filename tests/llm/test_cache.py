@@ -1,0 +1,152 @@
+"""The SQLite cache and call log: hits on rerun, bypass, errors logged, no keys, concurrency."""
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from longdoc.config import Settings
+from longdoc.errors import ModelError
+from longdoc.llm import CachedModel, CallLog, CompletionRequest, FakeModel, RunUsage, load_model
+from longdoc.llm.cache import CALL_LOG_NAME, request_key
+
+QUESTION = "The ferry leaves at noon. Tickets cost four coins.\nQuestion: when does the ferry leave?\nAnswer:"
+
+
+def test_rerun_is_answered_from_the_cache(tmp_path):
+    fake = FakeModel()
+    model = CachedModel(fake, CallLog.in_dir(tmp_path))
+    request = CompletionRequest.from_text(QUESTION)
+    first = model.complete(request)
+    second = asyncio.run(model.acomplete(request))
+    assert not first.cached and second.cached
+    assert second.text == first.text == "The ferry leaves at noon."
+    assert len(fake.history) == 1
+    usage = RunUsage()
+    usage.add(first)
+    usage.add(second)
+    assert (usage.calls, usage.cached_calls) == (2, 1)
+
+
+def test_rerun_through_load_model_makes_no_model_call(tmp_path):
+    settings = Settings(model="fake", cache_dir=tmp_path)
+    requests = [CompletionRequest.from_text(f"{QUESTION} {i}") for i in range(5)]
+    first = load_model(settings)
+    texts = [first.complete(r).text for r in requests]
+    again = load_model(settings)
+    replies = [again.complete(r) for r in requests]
+    assert [r.text for r in replies] == texts
+    assert all(r.cached for r in replies)
+    assert again.history == []  # the fresh FakeModel behind `again` was never called
+
+
+def test_any_parameter_change_is_a_miss(tmp_path):
+    fake = FakeModel()
+    model = CachedModel(fake, CallLog.in_dir(tmp_path))
+    base = CompletionRequest.from_text(QUESTION)
+    variants = [
+        base,
+        base.model_copy(update={"max_tokens": 7}),
+        base.model_copy(update={"temperature": 0.5}),
+        base.model_copy(update={"stop": ("\n",)}),
+        base.model_copy(update={"logprobs": 2}),
+    ]
+    for request in variants:
+        assert not model.complete(request).cached
+    assert len(fake.history) == len(variants)
+    assert request_key("a", "m", True, base) != request_key("b", "m", True, base)
+    assert request_key("a", "m", True, base) != request_key("a", "m", False, base)
+
+
+def test_no_cache_reads_nothing_but_still_logs(tmp_path):
+    log = CallLog.in_dir(tmp_path)
+    fake = FakeModel()
+    request = CompletionRequest.from_text(QUESTION)
+    CachedModel(fake, log).complete(request)
+    bypass = CachedModel(fake, log, read=False)
+    assert not bypass.complete(request).cached
+    assert len(fake.history) == 2
+    assert log.count() == 2
+
+
+def test_errors_are_logged_not_cached(tmp_path):
+    def failing(_request):
+        raise ModelError("backend down", model="fake", status=503, attempts=3)
+
+    log = CallLog.in_dir(tmp_path)
+    model = CachedModel(FakeModel(rule=failing), log)
+    with pytest.raises(ModelError):
+        model.complete(CompletionRequest.from_text("hi"))
+    [record] = log.recent(5)
+    assert record.status == 503 and "backend down" in record.error and record.text is None
+    assert log.lookup(request_key(model.endpoint, "fake", True, CompletionRequest.from_text("hi"))) is None
+
+
+def test_api_keys_never_reach_the_log(tmp_path, monkeypatch):
+    secret = "sk-test-0123456789abcdefSECRET"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    settings = Settings.from_env(model="fake", cache_dir=tmp_path)
+    assert settings.api_key is not None
+    model = load_model(settings)
+    model.complete(CompletionRequest.from_text(QUESTION))
+    model.complete(CompletionRequest.from_text(QUESTION))
+    for path in tmp_path.iterdir():
+        assert secret.encode() not in path.read_bytes(), path
+
+
+def test_log_lists_recent_calls_newest_first(tmp_path):
+    log = CallLog.in_dir(tmp_path)
+    model = CachedModel(FakeModel(["a", "b"]), log)
+    model.complete(CompletionRequest.from_text("first prompt"))
+    model.complete(CompletionRequest.from_text("second prompt"))
+    model.complete(CompletionRequest.from_text("first prompt"))
+    records = log.recent(10)
+    assert [r.prompt for r in records] == ["first prompt", "second prompt", "first prompt"]
+    assert [r.cached for r in records] == [True, False, False]
+    assert records[0].text == "a"
+
+
+def test_threads_share_the_log_safely(tmp_path):
+    log = CallLog.in_dir(tmp_path)
+    model = CachedModel(FakeModel(), log)
+    errors = []
+
+    def work(worker):
+        try:
+            for i in range(25):
+                model.complete(CompletionRequest.from_text(f"worker {worker} call {i % 10}"))
+        except Exception as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert log.count() == 8 * 25
+    with sqlite3.connect(tmp_path / CALL_LOG_NAME) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        hits = conn.execute("SELECT COUNT(*) FROM calls WHERE cached = 1").fetchone()[0]
+    assert hits == 8 * 15
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from longdoc.llm import CachedModel, CallLog, CompletionRequest, FakeModel
+model = CachedModel(FakeModel(), CallLog.in_dir(Path(sys.argv[1])))
+for i in range(40):
+    model.complete(CompletionRequest.from_text(f"process {sys.argv[2]} call {i}"))
+"""
+
+
+def test_processes_share_the_log_safely(tmp_path):
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(w)]) for w in range(3)
+    ]
+    assert [p.wait(timeout=120) for p in workers] == [0, 0, 0]
+    assert CallLog.in_dir(tmp_path).count() == 3 * 40
