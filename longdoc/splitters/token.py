@@ -42,8 +42,8 @@ SECTION_MIN_FILL = 0.5
 FALLBACK_MIN_FILL = 0.5
 """Second round: any paragraph, sentence or line end that leaves the chunk half full."""
 
-_PARAGRAPH = re.compile(r"\n(?:[ \t]*\n)+")
-_LINE = re.compile(r"\n+")
+_PARAGRAPH = re.compile(r"\n(?:[ \t\r]*\n)+")
+_LINE = re.compile(r"\n[\r\n]*")
 _SENTENCE = re.compile(r"[.!?\u2026]['\"\u201d\u2019)\]*_]*(?=\s)|[\u3002\uff01\uff1f][\u300d\u300f\uff09\u201d\u2019]*")
 _WORD = re.compile(r"(?<=\S)\s")
 _ABBREVIATIONS = frozenset(
