@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ TEXTS = st.one_of(
 LIMITS = st.sampled_from([4, 5, 8, 16, 33, 100, 512])
 
 PROPERTY_SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 
 
@@ -52,7 +53,7 @@ def assert_valid(text: str, chunks, limit: int, counter=count_tokens, contiguous
         assert chunk.lines == (text.count("\n", 0, chunk.start) + 1, text.count("\n", 0, max(chunk.start, chunk.end - 1)) + 1)
     if contiguous:
         assert "".join(c.text for c in chunks) == text
-        assert all(a.end == b.start for a, b in zip(chunks, chunks[1:], strict=False))
+        assert all(a.end == b.start for a, b in pairwise(chunks))
 
 
 @PROPERTY_SETTINGS
@@ -82,7 +83,7 @@ def test_overlap_repeats_text_but_never_exceeds_the_limit(text, limit, data):
     assert_valid(text, chunks, limit, contiguous=False)
     if chunks:
         assert chunks[0].start == 0 and chunks[-1].end == len(text)
-    for previous, current in zip(chunks, chunks[1:], strict=False):
+    for previous, current in pairwise(chunks):
         assert previous.start < current.start <= previous.end
 
 
