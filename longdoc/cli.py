@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "longdoc.commands.tokens",
     "longdoc.commands.eval",
     "longdoc.commands.write",
+    "longdoc.commands.dataset",
     "longdoc.commands.llm",
     "longdoc.commands.logs",
 ]

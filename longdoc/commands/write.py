@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -60,9 +61,10 @@ def register(app: typer.Typer) -> None:
             err.print(
                 f"plan: {len(plan.sections)} sections, {plan.total_words} words ({plan.source})",
                 highlight=False,
+                soft_wrap=True,
             )
             for note in plan.notes:
-                err.print(f"  note: {note}", highlight=False)
+                err.print(f"  note: {note}", markup=False, highlight=False, soft_wrap=True)
 
         def on_section(draft: SectionDraft, count: int) -> None:
             extra = []
@@ -77,6 +79,7 @@ def register(app: typer.Typer) -> None:
                 f"section {draft.index + 1}/{count}: {draft.words}/{draft.budget} words, "
                 f"{draft.calls} calls{suffix}",
                 highlight=False,
+                soft_wrap=True,
             )
 
         result = asyncio.run(
@@ -96,14 +99,15 @@ def register(app: typer.Typer) -> None:
             f"done: {result.words} words for a target of {result.target_words} "
             f"(S_l {result.length_score:.1f}), {result.usage.calls} calls, {result.seconds:.1f}s",
             highlight=False,
+                soft_wrap=True,
         )
         if output is not None:
             output.write_text(result.text + "\n", encoding="utf-8")
-            err.print(f"wrote {output}", highlight=False)
+            err.print(f"wrote {output}", highlight=False, soft_wrap=True)
         if c.json:
             c.emit_json(result.to_json())
         elif output is None:
-            c.out.print(result.text, markup=False, highlight=False)
+            sys.stdout.write(result.text + "\n")
 
     @eval_app.command("length")
     def eval_length_command(
@@ -137,6 +141,7 @@ def register(app: typer.Typer) -> None:
             c.err.print(
                 f"[{done}/{total}] {row.words}/{row.target_words} words, S_l {row.length_score:.1f}",
                 highlight=False,
+                soft_wrap=True,
             )
 
         async def run():
@@ -153,5 +158,6 @@ def register(app: typer.Typer) -> None:
                 f"{row.length_score:6.1f}  {row.words:>6}/{row.target_words:<6} {row.prompt[:70]}",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,
             )
         c.out.print(f"mean S_l: {report.mean_length_score:.1f} over {len(report.rows)} prompts")

@@ -1,0 +1,37 @@
+"""Several endpoints serving the same model, used in turn: one client drives a fleet.
+
+Each call goes to the next endpoint (a plain rotation, not load-aware: every endpoint is
+given the same share of calls, and each keeps its own concurrency limit and retries).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+
+from .base import Completion, CompletionRequest, Model
+
+
+class RoundRobinModel:
+    """Calls `models` in rotation; they must serve the same model (same name and style)."""
+
+    def __init__(self, models: Sequence[Model]) -> None:
+        if not models:
+            raise ValueError("RoundRobinModel needs at least one model")
+        self.models = list(models)
+        self.name = self.models[0].name
+        self.context_window = min(m.context_window for m in self.models)
+        self.completion_style = self.models[0].completion_style
+        self._turn = itertools.cycle(range(len(self.models)))
+        self._lock = threading.Lock()
+
+    def _next(self) -> Model:
+        with self._lock:
+            return self.models[next(self._turn)]
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return self._next().complete(request)
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        return await self._next().acomplete(request)

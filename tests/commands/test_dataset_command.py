@@ -1,0 +1,134 @@
+"""`longdoc dataset` end to end: SIGKILL and rerun, bad lines, rejects, round-robin endpoints."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from longdoc.cli import main
+from longdoc.llm.fake import request_text
+from longdoc.testing.openai_server import OpenAITestServer
+from longdoc.testing.writing import author_reply, is_plan_request
+
+LONGDOC = [sys.executable, "-m", "longdoc.cli"]
+
+
+def write_prompts(path: Path, count: int, words: int = 700) -> list[str]:
+    prompts = [f"Write an essay about subject number {i}." for i in range(count)]
+    path.write_text("\n".join(json.dumps({"prompt": p, "length": words}) for p in prompts) + "\n", encoding="utf-8")
+    return prompts
+
+
+def rows_of(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    assert text == "" or text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]  # every line valid JSON
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.timeout(240)
+def test_sigkill_mid_run_then_rerun_leaves_every_prompt_exactly_once(tmp_path):
+    prompts = write_prompts(tmp_path / "prompts.jsonl", 24)
+    out = tmp_path / "out.jsonl"
+    env = dict(os.environ, LONGDOC_CACHE_DIR=str(tmp_path / "cache"))
+    with OpenAITestServer(reply=author_reply, latency=0.05) as server:
+        command = [
+            *LONGDOC, "dataset", str(tmp_path / "prompts.jsonl"), "-o", str(out),
+            "--base-url", server.url, "--model", server.model, "--concurrency", "3", "--no-cache",
+        ]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_text(encoding="utf-8").count("\n") >= 4:
+                break
+            if process.poll() is not None:
+                break
+            time.sleep(0.02)
+        assert process.poll() is None, "the run finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        stderr = process.stderr.read().decode()
+        process.stderr.close()
+        written_before = len(rows_of(out))
+        assert 4 <= written_before < len(prompts), stderr
+
+        calls_before = server.stats.completions
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        assert finished.returncode == 0, finished.stderr
+        resumed_calls = server.stats.completions - calls_before
+
+    rows = rows_of(out)
+    assert sorted(r["messages"][0]["content"] for r in rows) == sorted(prompts)
+    assert len({r["id"] for r in rows}) == len(prompts)
+    assert f"{written_before} already done" in finished.stderr
+    # The rerun did not redo the finished prompts (3 calls each at least: plan and 2 sections).
+    assert resumed_calls < 3 * (len(prompts) - written_before) + 3 * 3
+
+
+def test_bad_lines_are_reported_with_numbers_and_skipped(capsys, tmp_path):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(
+        '{"prompt": "Write about rivers.", "length": 300}\n'
+        "this is not json\n"
+        '{"prompt": "", "length": 300}\n'
+        '{"prompt": "Write about bridges.", "length": 300}\n'
+        '{"prompt": "Write about rivers.", "length": 300}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    with OpenAITestServer(reply=author_reply) as server:
+        code, _, err = run(capsys, "dataset", str(prompts), "-o", str(out), "--base-url", server.url, "--model", server.model)
+    assert code == 0
+    assert "line 2: not valid JSON" in err
+    assert "line 3: no `prompt` string" in err
+    assert "1 duplicates" in err and "2 bad lines" in err
+    assert sorted(r["messages"][0]["content"] for r in rows_of(out)) == ["Write about bridges.", "Write about rivers."]
+
+
+def test_rejects_file_gets_rows_with_reasons(capsys, tmp_path):
+    def reply(request):
+        if "lakes" in request_text(request) and not is_plan_request(request):
+            return " The lake is still and cold."
+        return author_reply(request)
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Write about rivers.\nWrite about lakes.\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with OpenAITestServer(reply=reply) as server:
+        code, out_text, err = run(
+            capsys, "dataset", str(prompts), "-o", str(out), "--words", "300", "--min-length-score", "60",
+            "--with-meta", "--json", "--base-url", server.url, "--model", server.model,
+        )
+    assert code == 0
+    report = json.loads(out_text)
+    assert report["written"] == 1 and report["rejected"] == 1
+    (row,) = rows_of(out)
+    assert row["messages"][0]["content"] == "Write about rivers."
+    assert row["meta"]["target_words"] == 300
+    (reject,) = rows_of(tmp_path / "out.rejects.jsonl")
+    assert reject["prompt"] == "Write about lakes." and "length score" in reject["reason"]
+    assert "rejected 1" in err and "rows/min" in err and "ETA" in err
+
+
+def test_several_endpoints_are_used_in_turn(capsys, tmp_path):
+    write_prompts(tmp_path / "prompts.jsonl", 6, words=300)
+    out = tmp_path / "out.jsonl"
+    with OpenAITestServer(reply=author_reply) as first, OpenAITestServer(reply=author_reply) as second:
+        code, _, err = run(
+            capsys, "dataset", str(tmp_path / "prompts.jsonl"), "-o", str(out),
+            "--base-url", f"{first.url},{second.url}", "--model", first.model, "--concurrency", "2",
+        )
+        calls = (first.stats.completions, second.stats.completions)
+    assert code == 0, err
+    assert len(rows_of(out)) == 6
+    assert min(calls) > 0 and abs(calls[0] - calls[1]) <= 1
