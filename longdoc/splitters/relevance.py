@@ -26,7 +26,7 @@ from typing import Literal, Protocol
 from ..documents import Chunk, Document, LineIndex
 from ..errors import ConfigError, LogprobsUnsupported
 from ..llm.base import Completion, Model, RunUsage, TokenLogprob
-from ..prompts import load_prompt
+from ..prompts import PromptTemplate, load_prompt
 from ..results import SegmentScore
 from ..tokens import DEFAULT_ENCODING, get_encoding
 
@@ -47,8 +47,12 @@ DEFAULT_QUESTION_TOKENS = 64
 DEFAULT_TOP_K = 10
 """Alternatives per generated token for the entropy; most servers cap top logprobs at 20."""
 
-DEFAULT_SCORE_TOKENS = 4
-"""Tokens generated per segment: the answer's first words carry the certainty signal."""
+DEFAULT_SCORE_TOKENS = 8
+"""Tokens generated per segment. Measured on the embedded model (needle in 4k tokens, 12
+segments, depths 10/50/90): the first token alone ranked the needle's segment 2nd-4th
+(its entropy is mostly about how to start, " The" or " It"); the mean over 4 tokens ranked
+it 1st by a thin margin (0.65-0.73 nats against 0.76); over 8 tokens 1st by a wide one
+(0.47-0.52 against 1.0)."""
 
 DEFAULT_HYBRID_CANDIDATES = 8
 """Segments BM25 passes to the certainty re-rank in the hybrid scorer."""
@@ -285,7 +289,7 @@ class CertaintyScorer:
         concurrency: int = 4,
         top_k: int = DEFAULT_TOP_K,
         tokens: int = DEFAULT_SCORE_TOKENS,
-        prompt: str = "relevance",
+        prompt: str | PromptTemplate = "relevance",
     ) -> None:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
@@ -295,7 +299,7 @@ class CertaintyScorer:
         self.concurrency = concurrency
         self.top_k = top_k
         self.tokens = tokens
-        self.template = load_prompt(prompt)
+        self.template = load_prompt(prompt) if isinstance(prompt, str) else prompt
         self.usage = RunUsage()
 
     def request(self, segment: str, question: str):
@@ -457,9 +461,11 @@ async def aselect_key_context(
     question_tokens: int = DEFAULT_QUESTION_TOKENS,
 ) -> Selection:
     """Segment the documents, score each segment against the question (or, with none, the
-    last document's last `question_tokens` tokens), and keep the best that fit `budget`."""
+    last document's last `question_tokens` tokens), and keep the best that fit `budget`.
+    Segments are made no larger than the budget."""
     if budget < 1:
         raise ConfigError(f"the key-context budget must be positive, got {budget}")
+    segment_tokens = max(8, min(segment_tokens, budget))  # a segment over budget could never be kept
     segments: list[Chunk] = []
     for n, doc in enumerate(documents):
         end = None

@@ -1,0 +1,1 @@
+"""Evaluation harnesses: needle-in-a-haystack selection and long-document QA."""
