@@ -1,14 +1,18 @@
 """longdoc: read documents far longer than a model's context window, and write far longer outputs."""
 
+from .api import aask, ask, asummarize, summarize
 from .documents import Chunk, Document, Section
 from .errors import LongdocError
 from .pipelines.agent_write import WriteResult, write
+from .results import AnswerResult, Citation
 from .sources import LoadResult, Skipped, load
 from .splitters import TokenSplitter, split_document, split_documents
 from .tokens import count_tokens, get_encoding, token_counter
 
 __all__ = [
+    "AnswerResult",
     "Chunk",
+    "Citation",
     "Document",
     "LoadResult",
     "LongdocError",
@@ -16,11 +20,15 @@ __all__ = [
     "Skipped",
     "TokenSplitter",
     "WriteResult",
+    "aask",
+    "ask",
+    "asummarize",
     "count_tokens",
     "get_encoding",
     "load",
     "split_document",
     "split_documents",
+    "summarize",
     "token_counter",
     "write",
 ]

@@ -25,6 +25,8 @@ from .errors import LongdocError
 COMMAND_MODULES: list[str] = [
     "longdoc.commands.split",
     "longdoc.commands.tokens",
+    "longdoc.commands.ask",
+    "longdoc.commands.summarize",
     "longdoc.commands.eval",
     "longdoc.commands.write",
     "longdoc.commands.dataset",

@@ -6,12 +6,17 @@ import longdoc
 def test_all_is_pinned():
     assert sorted(longdoc.__all__) == sorted(
         [
+            "AnswerResult",
             "Chunk",
+            "Citation",
             "Document",
             "LoadResult",
             "LongdocError",
             "Section",
             "Skipped",
+            "aask",
+            "ask",
+            "asummarize",
             "TokenSplitter",
             "WriteResult",
             "count_tokens",
@@ -19,6 +24,7 @@ def test_all_is_pinned():
             "load",
             "split_document",
             "split_documents",
+            "summarize",
             "token_counter",
             "write",
         ]

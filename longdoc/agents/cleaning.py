@@ -1,0 +1,98 @@
+"""Cleaning what a small base model writes: echoed prompt, cue words, loops, overlong text.
+
+A base model continues text rather than following instructions: it may restate the cue
+("Answer: Answer: ..."), start the next block of the prompt ("Question: ..."), fall into a
+repetition loop, or run to its token limit mid-sentence. `clean_output` removes all of
+that and cuts the result to a token cap, so only the model's actual contribution is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from .repetition import repair_repetition
+
+ECHO_MARKERS = (
+    "Question:",
+    "Q:",
+    "Text:",
+    "Notes:",
+    "Notes so far:",
+    "Notes from earlier parts:",
+    "Part ",
+    "Summary so far:",
+    "###",
+    "<end_of_turn>",
+    "<start_of_turn>",
+    "<eos>",
+)
+"""Line starts that mean the model began to write the next block of a prompt, not an answer."""
+
+_LEADING_CUE = re.compile(
+    r"^\s*(?:(?:answer|a|notes?|summary|overview|response)\s*:\s*|[-*•]\s+|\(?1[.)]\s+)+",
+    re.IGNORECASE,
+)
+
+
+_INLINE_ENUMERATION = re.compile(r"(?<=[;,.])\s+\(?\d{1,2}\)\s+")
+"""The "; 2) ...; 3) ..." a base model numbers its sentences with."""
+
+
+def _cut_at_echo(text: str, markers: Iterable[str]) -> str:
+    lines = text.splitlines()
+    kept = []
+    for i, line in enumerate(lines):
+        if i > 0 and any(line.lstrip().startswith(m) for m in markers):
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _cut_unfinished(text: str) -> str:
+    """Drop a trailing half sentence when at least one whole sentence precedes it."""
+    match = list(re.finditer(r"[.!?][\"'”’)\]]*(?=\s|$)", text))
+    if match and match[-1].end() < len(text.rstrip()) and match[-1].end() > len(text) // 3:
+        return text[: match[-1].end()]
+    return text
+
+
+def clean_output(
+    text: str,
+    *,
+    prompt: str | None = None,
+    max_tokens: int | None = None,
+    counter: Callable[[str], int] | None = None,
+    truncated: bool = False,
+    markers: Iterable[str] = ECHO_MARKERS,
+) -> str:
+    """The model's contribution in `text`, tidied: no echoed prompt lines, no cue words, no
+    repeated sentences or phrase loops, and at most `max_tokens` tokens by `counter`.
+
+    `truncated` (finish reason "length") also drops a trailing half sentence.
+    """
+    out = text.replace("\r\n", "\n").strip()
+    if prompt:
+        # Lines copied verbatim from the prompt's last lines (the cue, the question) go.
+        prompt_lines = {line.strip() for line in prompt.splitlines()[-6:] if line.strip()}
+        out = "\n".join(line for line in out.splitlines() if line.strip() not in prompt_lines)
+    out = _LEADING_CUE.sub("", out)
+    out = _cut_at_echo(out, markers)
+    out = repair_repetition(out)
+    # Base models copy the hard line wrapping of their material: rejoin wrapped lines,
+    # keep paragraph breaks.
+    out = "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", out) if p.strip())
+    out = _INLINE_ENUMERATION.sub(" ", out)
+    if truncated:
+        out = _cut_unfinished(out)
+    if max_tokens is not None and counter is not None and counter(out) > max_tokens:
+        words = out.split()
+        lo, hi = 0, len(words)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if counter(" ".join(words[:mid])) <= max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        out = _cut_unfinished(" ".join(words[:lo]))
+    return out.strip()

@@ -1,0 +1,185 @@
+"""The Chain-of-Agents manager: answers the question (or writes the summary) from the notes.
+
+It never sees the document, only the last worker's notes (or, in the hierarchical
+strategy, the final notes of every group, which it merges). A plain object: prompt
+template + model in, `ManagerResult` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import ContextLengthExceeded
+from ..llm.base import Completion, CompletionRequest, Model
+from ..prompts import PromptTemplate, load_prompt
+from .cleaning import clean_output
+from .notes import Mode, Notes, TokenCounter, is_grounded, render_entries
+from .worker import (
+    acomplete_or_empty,
+    complete_or_empty,
+    focus_values,
+    request_tokens,
+    with_seed,
+    without_trailing_space,
+)
+
+MANAGER_PROMPTS: dict[str, str] = {
+    "question": "manager_question",
+    "book": "manager_book",
+    "repository": "manager_repository",
+}
+
+DEFAULT_SUMMARY_WORDS = 200
+"""A summary length the embedded model writes in seconds and a reader takes in at a glance."""
+
+TOKENS_PER_WORD = 1.4
+"""English prose runs about 1.3 tokens a word; a little more leaves room to finish."""
+
+
+COMPLETION_SEEDS: dict[str, str] = {"repository": "This repository"}
+"""Words the completion rendering starts the manager's answer with (see worker.COMPLETION_SEEDS)."""
+
+
+def summary_tokens(words: int) -> int:
+    """Output tokens to ask for when the summary should have about `words` words."""
+    return int(words * TOKENS_PER_WORD) + 32
+
+
+class ManagerResult(BaseModel):
+    """The final answer, with the notes it was written from and its model call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    answer: str
+    notes_text: str
+    raw: str
+    completion: Completion
+    prompt_tokens: int
+    fallback: bool = False
+    """True when the model wrote nothing usable, or something the notes do not support
+    (a small base model often answers from its own imagination), and the answer was taken
+    from the notes instead: their most relevant evidence (question mode) or the workers'
+    notes in order (summary modes)."""
+
+
+def merge_group_notes(
+    groups: Sequence[Notes], *, cap: int, counter: TokenCounter, mode: Mode
+) -> str:
+    """One text from the final notes of several chains, each labelled, within `cap` tokens."""
+    live = [g for g in groups if g.entries]
+    if not live:
+        return ""
+    if len(live) == 1:
+        if live[0].tokens <= cap:
+            return live[0].text
+        return render_entries(live[0].entries, cap=cap, counter=counter, mode=mode)[1]
+    share = max(1, cap // len(live)) - 8
+    blocks = []
+    for i, group in enumerate(live, start=1):
+        text = group.text
+        if group.tokens > share:
+            text = render_entries(group.entries, cap=share, counter=counter, mode=mode)[1]
+        if text:
+            blocks.append(f"Part {i} of {len(live)}:\n{text}")
+    return "\n\n".join(blocks)
+
+
+class ManagerAgent:
+    """Answers from notes; `max_tokens` bounds its answer, `window` is checked before the call."""
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        mode: Mode,
+        max_tokens: int,
+        counter: TokenCounter,
+        notes_cap: int,
+        window: int | None = None,
+        words: int | None = None,
+        focus: str | None = None,
+        template: PromptTemplate | None = None,
+    ) -> None:
+        self.model = model
+        self.mode: Mode = mode
+        self.max_tokens = max_tokens
+        self.counter = counter
+        self.notes_cap = notes_cap
+        self.window = window
+        self.words = words or DEFAULT_SUMMARY_WORDS
+        self.focus = focus
+        self.template = template or load_prompt(MANAGER_PROMPTS[mode])
+        self.seed = COMPLETION_SEEDS.get(mode, "") if model.completion_style else ""
+
+    def notes_text(self, groups: Sequence[Notes]) -> str:
+        return merge_group_notes(groups, cap=self.notes_cap, counter=self.counter, mode=self.mode)
+
+    def request(self, notes_text: str, *, question: str = "") -> CompletionRequest:
+        request = self.template.request(
+            max_tokens=self.max_tokens,
+            notes=notes_text or "(the readers found nothing relevant)",
+            question=question,
+            words=self.words,
+            seed=self.seed,
+            **focus_values(self.focus),
+        )
+        return without_trailing_space(request)
+
+    def _check_window(self, request: CompletionRequest) -> int:
+        tokens = request_tokens(request, self.counter)
+        if self.window is not None and tokens + request.max_tokens > self.window:
+            raise ContextLengthExceeded(
+                f"manager prompt of {tokens} tokens plus {request.max_tokens} output tokens "
+                f"exceeds the {self.window}-token window",
+                model=self.model.name,
+                prompt_tokens=tokens,
+                window=self.window,
+            )
+        return tokens
+
+    def _finish(
+        self, groups: Sequence[Notes], notes_text: str, request: CompletionRequest,
+        completion: Completion, tokens: int,
+    ) -> ManagerResult:
+        answer = clean_output(
+            completion.text.rstrip() and with_seed(self.seed, completion.text),
+            prompt=request.prompt,
+            max_tokens=self.max_tokens,
+            counter=self.counter,
+            truncated=completion.finish_reason == "length",
+        )
+        fallback = False
+        if not answer or (notes_text and not is_grounded(answer, sources=[notes_text])):
+            answer, fallback = self._from_notes(groups), True
+        return ManagerResult(
+            answer=answer, notes_text=notes_text, raw=completion.text, completion=completion,
+            prompt_tokens=tokens, fallback=fallback,
+        )
+
+    def _from_notes(self, groups: Sequence[Notes]) -> str:
+        entries = [e for g in groups for e in g.entries]
+        if self.mode == "question":
+            best = sorted((ev for e in entries for ev in e.evidence), key=lambda ev: -ev.score)
+            if best:
+                top = [ev for ev in best if ev.score >= best[0].score * 0.75][:2]
+                return " ".join(ev.text for ev in top)
+            notes = [e.note for e in sorted(entries, key=lambda e: -e.relevance) if e.note]
+            return notes[0] if notes else "The document does not say."
+        return " ".join(e.note or (e.evidence[0].text if e.evidence else "") for e in entries).strip()
+
+    def run(self, groups: Sequence[Notes], *, question: str = "") -> ManagerResult:
+        """Answer `question` (or summarize) from the final notes of each chain in `groups`."""
+        notes_text = self.notes_text(groups)
+        request = self.request(notes_text, question=question)
+        tokens = self._check_window(request)
+        completion = complete_or_empty(self.model, request)
+        return self._finish(groups, notes_text, request, completion, tokens)
+
+    async def arun(self, groups: Sequence[Notes], *, question: str = "") -> ManagerResult:
+        notes_text = self.notes_text(groups)
+        request = self.request(notes_text, question=question)
+        tokens = self._check_window(request)
+        completion = await acomplete_or_empty(self.model, request)
+        return self._finish(groups, notes_text, request, completion, tokens)

@@ -1,0 +1,368 @@
+"""The notes a Chain-of-Agents worker passes on: its model-written note plus verbatim evidence.
+
+A 270M base model cannot be trusted to copy facts into free-form notes, so the pipeline
+carries the evidence itself: every worker adds one `NoteEntry` holding the model's short
+note and the sentences of its chunk that the note relied on, selected verbatim by
+lexical overlap (see `select_evidence`), each with its character offsets so that
+citations point at real spans. `Notes.render` turns the entries into the text the next
+worker reads, never longer than the notes cap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..documents import Chunk
+
+Mode = Literal["question", "book", "repository"]
+"""What the workers are reading for: a question, a prose summary, or a repository summary."""
+
+TokenCounter = Callable[[str], int]
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d[\d,.:/-]*\d")
+"""Numbers of two digits or more: list markers like "1)" are not facts to check."""
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Mme|Mlle|Mmes|Dr|St|Sr|Jr|Prof|Rev|Gen|Col|Capt|Lt|No|Vol|vs|etc|"
+    r"e\.g|i\.e|cf|Fig|Eq)|\b[A-Z])\.$"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
+_DEFINITION = re.compile(
+    r"^\s*(?:export\s+)?(?:pub(?:\([a-z]+\))?\s+)?(?:async\s+)?"
+    r"(?:def|class|function|fn|func|struct|enum|trait|interface|type|module|impl|"
+    r"public\s+(?:static\s+)?[\w<>\[\]]+\s+\w+\s*\(|const\s+\w+\s*=\s*(?:async\s*)?\()"
+)
+_LEADING_COMMENT = re.compile(r"^\s*(?:\"\"\"|'''|//+|#(?![!#])|/\*\*?|--)\s*[A-Za-z]")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
+_STOPWORD_TEXT = (
+    "a an the of to in on at for and or but is are was were be been being it its this that "
+    "these those what which who whom whose when where why how do does did with by from as "
+    "about into than then so not no yes i you he she we they them his her our their my your "
+    "me him us there here has have had will would can could should may might must shall "
+    "if else also just only any all some such very one"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+MAX_EVIDENCE = 3
+"""Sentences a worker keeps from its chunk: enough for a fact and its context, few enough
+that notes stay far below the cap when a chunk holds nothing relevant."""
+
+MAX_SENTENCE_CHARS = 320
+"""Longer 'sentences' (unpunctuated lines, tables) are cut here so one cannot fill the notes."""
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case words of `text` that carry meaning (stopwords and 1-letter words left out)."""
+    return {
+        w
+        for w in (m.group().lower() for m in _WORD.finditer(text))
+        if len(w) > 1 and w not in _STOPWORDS
+    }
+
+
+def numbers(text: str) -> set[str]:
+    return set(_NUMBER.findall(text))
+
+
+class Evidence(BaseModel):
+    """A verbatim sentence of a chunk, with its place in the document."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    start: int
+    end: int
+    lines: tuple[int, int]
+    score: float = 0.0
+
+
+class NoteEntry(BaseModel):
+    """What one worker added: its chunk, the model's note and the evidence it kept."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk: int
+    source: str
+    section: str | None = None
+    lines: tuple[int, int] = (1, 1)
+    note: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    relevance: float = 0.0
+    """How much this entry matters for the task (question overlap); orders what survives the cap."""
+
+    def label(self) -> str:
+        where = f"{self.source}:{self.lines[0]}-{self.lines[1]}"
+        return f"{where} ({self.section})" if self.section else where
+
+
+class Notes(BaseModel):
+    """The running notes: entries in reading order, rendered within `cap` tokens."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entries: tuple[NoteEntry, ...] = ()
+    text: str = ""
+    """The rendering the next worker (or the manager) reads."""
+    tokens: int = 0
+
+    def add(self, entry: NoteEntry, *, cap: int, counter: TokenCounter, mode: Mode) -> Notes:
+        """These notes with `entry` appended, re-rendered within `cap` tokens."""
+        entries = (*self.entries, entry)
+        kept, text = render_entries(entries, cap=cap, counter=counter, mode=mode)
+        return Notes(entries=kept, text=text, tokens=counter(text) if text else 0)
+
+
+def _entry_items(entry: NoteEntry, mode: Mode) -> list[tuple[float, int, str]]:
+    """(priority, order within entry, text) for each piece of an entry; higher priority first."""
+    items: list[tuple[float, int, str]] = []
+    if entry.note:
+        items.append((entry.relevance + 0.5, 0, entry.note))
+    for i, ev in enumerate(entry.evidence, start=1):
+        items.append((ev.score, i, ev.text))
+    return items
+
+
+def _render(entries: tuple[NoteEntry, ...], chosen: dict[int, dict[int, str]]) -> str:
+    blocks = []
+    for e, entry in enumerate(entries):
+        pieces = chosen.get(e)
+        if pieces:
+            body = "\n".join(f"- {pieces[o]}" for o in sorted(pieces))
+            blocks.append(f"[{entry.label()}]\n{body}")
+    return "\n".join(blocks)
+
+
+def _trim_to(text: str, tokens: int, counter: TokenCounter) -> str:
+    """The longest word-boundary prefix of `text` within `tokens` tokens ('' if none)."""
+    if counter(text) <= tokens:
+        return text
+    words = text.split()
+    lo, hi = 0, len(words)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if counter(" ".join(words[:mid]) + " …") <= tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    return " ".join(words[:lo]) + " …" if lo else ""
+
+
+MIN_PIECE_TOKENS = 12
+"""A piece shortened below this says nothing useful; it is dropped instead."""
+
+
+def render_entries(
+    entries: tuple[NoteEntry, ...], *, cap: int, counter: TokenCounter, mode: Mode
+) -> tuple[tuple[NoteEntry, ...], str]:
+    """Choose what of `entries` fits `cap` tokens and render it in reading order.
+
+    Question mode keeps the pieces most relevant to the question; summary modes share the
+    cap fairly between entries (round robin: every entry's note, then every entry's first
+    evidence, ...), so that the first chapters are not pushed out by the last ones. Piece
+    costs are counted once each (linear in the notes, not quadratic); the final text is
+    counted again and the least important piece dropped until it fits. Entries that keep
+    no piece are dropped, so citations only name what the notes still hold.
+    """
+    if cap <= 0 or not entries:
+        return (), ""
+    candidates: list[tuple[tuple, int, int, str]] = []
+    for e, entry in enumerate(entries):
+        for rank, (priority, order, piece) in enumerate(_entry_items(entry, mode)):
+            key = (-priority, e, order) if mode == "question" else (rank, e)
+            candidates.append((key, e, order, piece))
+    candidates.sort(key=lambda c: c[0])
+    chosen: dict[int, dict[int, str]] = {}
+    picked: list[tuple[int, int]] = []
+    used = 0
+    for _, e, order, piece in candidates:
+        header = 0 if e in chosen else counter(f"[{entries[e].label()}]") + 1
+        cost = counter(f"- {piece}") + 1
+        if used + header + cost > cap:
+            room = cap - used - header - 3
+            piece = _trim_to(piece, room, counter) if room >= MIN_PIECE_TOKENS else ""
+            if not piece:
+                continue
+            cost = counter(f"- {piece}") + 1
+        chosen.setdefault(e, {})[order] = piece
+        picked.append((e, order))
+        used += header + cost
+    text = _render(entries, chosen)
+    while picked and counter(text) > cap:
+        e, order = picked.pop()
+        del chosen[e][order]
+        if not chosen[e]:
+            del chosen[e]
+        text = _render(entries, chosen)
+    kept_entries = tuple(
+        entry.model_copy(
+            update={
+                "note": chosen[e].get(0, ""),
+                "evidence": tuple(
+                    ev.model_copy(update={"text": chosen[e][i]})
+                    for i, ev in enumerate(entry.evidence, start=1)
+                    if i in chosen[e]
+                ),
+            }
+        )
+        for e, entry in enumerate(entries)
+        if e in chosen
+    )
+    return kept_entries, text
+
+
+def sentence_spans(text: str, *, code: bool = False) -> list[tuple[int, int]]:
+    """Character spans of the sentences of `text` (lines, for code), whitespace trimmed."""
+    spans: list[tuple[int, int]] = []
+    if code:
+        pos = 0
+        for line in text.splitlines(keepends=True):
+            stripped = line.strip()
+            if stripped:
+                lead = len(line) - len(line.lstrip())
+                spans.append((pos + lead, pos + lead + len(stripped)))
+            pos += len(line)
+        return spans
+    pos = 0
+    ends = [m for m in _SENTENCE_END.finditer(text) if not _ABBREVIATION.search(text, max(0, m.start() - 8), m.start())]
+    for match in [*ends, None]:
+        end = match.start() if match else len(text)
+        piece = text[pos:end]
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((pos + lead, pos + lead + len(stripped)))
+        if match:
+            pos = match.end()
+    return spans
+
+
+def _evidence(chunk: Chunk, start: int, end: int, score: float, line_of: Callable[[int], int]) -> Evidence:
+    end = min(end, start + MAX_SENTENCE_CHARS)
+    text = " ".join(chunk.text[start:end].split())
+    return Evidence(
+        text=text,
+        start=chunk.start + start,
+        end=chunk.start + end,
+        lines=(line_of(start), line_of(max(start, end - 1))),
+        score=score,
+    )
+
+
+def _line_counter(chunk: Chunk) -> Callable[[int], int]:
+    """Document line of an offset inside the chunk."""
+    first = chunk.lines[0]
+    return lambda offset: first + chunk.text.count("\n", 0, offset)
+
+
+def is_code(chunk: Chunk) -> bool:
+    return bool(chunk.meta.get("language")) and chunk.meta.get("language") not in {
+        "markdown",
+        "text",
+        "rst",
+    }
+
+
+def select_evidence(
+    chunk: Chunk,
+    *,
+    mode: Mode,
+    query: str = "",
+    note: str = "",
+    limit: int = MAX_EVIDENCE,
+) -> list[Evidence]:
+    """The sentences of `chunk` a worker keeps, verbatim, in text order.
+
+    - question: sentences sharing content words with the question (double weight), the
+      model's note, or its numbers; only sentences that share something are kept.
+    - book: the most central sentences (their words recur in the chunk) that name people
+      or places (capitalised words), the events and characters a summary needs.
+    - repository: definitions (classes, functions, types), Markdown headings, and the
+      first line of each docstring-like comment: the public surface of the code.
+    """
+    code = is_code(chunk)
+    spans = sentence_spans(chunk.text, code=code)
+    if not spans:
+        return []
+    line_of = _line_counter(chunk)
+    scored: list[tuple[float, int, int]] = []
+    if mode == "question":
+        wanted = content_words(query)
+        noted = content_words(note)
+        noted_numbers = numbers(note)
+        for start, end in spans:
+            sentence = chunk.text[start:end]
+            words = content_words(sentence)
+            score = 2.0 * len(words & wanted) + len(words & noted)
+            score += 2.0 * len(numbers(sentence) & noted_numbers)
+            if score > 0:
+                scored.append((score / math.sqrt(1 + len(words) / 12), start, end))
+    elif mode == "repository":
+        for n, (start, end) in enumerate(spans):
+            line = chunk.text[start:end]
+            if chunk.start == 0 and n < 6 and _LEADING_COMMENT.match(line):
+                scored.append((4.0, start, end))  # a module docstring says what the file is for
+            elif _DEFINITION.match(line) and not re.search(r"\b(?:def|fn|func|function)\s+_", line):
+                scored.append((3.0, start, end))
+            elif _HEADING.match(line):
+                scored.append((2.5, start, end))
+            elif not code and start == spans[0][0]:
+                scored.append((2.0, start, end))
+        limit = max(limit, 6)
+    else:
+        freq = Counter(w for s, e in spans for w in content_words(chunk.text[s:e]))
+        for start, end in spans:
+            sentence = chunk.text[start:end]
+            words = content_words(sentence)
+            if len(words) < 3:
+                continue
+            names = {m.group() for m in re.finditer(r"(?<![.!?]\s)\b[A-Z][a-z]{2,}", sentence)}
+            centrality = sum(freq[w] - 1 for w in words) / math.sqrt(len(words))
+            scored.append((centrality + 1.5 * len(names), start, end))
+    best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
+    return [_evidence(chunk, s, e, score, line_of) for score, s, e in sorted(best, key=lambda t: t[1])]
+
+
+def is_grounded(note: str, *, sources: list[str]) -> bool:
+    """Whether a model-written note keeps to its material: every number it states occurs in
+    the sources, and at least half its content words do. A base model that does not find
+    the answer in a chunk tends to invent one; such notes are dropped, not passed on."""
+    words = content_words(note)
+    if not words:
+        return False
+    material = " ".join(sources)
+    if numbers(note) - numbers(material):
+        return False
+    known = content_words(material)
+    return len(words & known) * 2 >= len(words)
+
+
+def entry_relevance(entry_note: str, evidence: list[Evidence], query: str) -> float:
+    """How strongly an entry answers the query: its best evidence score, or its note's overlap."""
+    best = max((ev.score for ev in evidence), default=0.0)
+    note_overlap = len(content_words(entry_note) & content_words(query)) if query else 0
+    return max(best, float(note_overlap))
+
+
+def notes_from_dict(value: dict | None) -> Notes:
+    return Notes.model_validate(value) if value else Notes()
+
+
+__all__ = [
+    "Evidence",
+    "Mode",
+    "NoteEntry",
+    "Notes",
+    "content_words",
+    "entry_relevance",
+    "is_grounded",
+    "notes_from_dict",
+    "render_entries",
+    "select_evidence",
+    "sentence_spans",
+]

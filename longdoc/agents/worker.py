@@ -1,0 +1,220 @@
+"""The Chain-of-Agents worker: reads one chunk with the notes so far and passes on new notes.
+
+A worker is a plain object (prompt template + model in, `WorkerResult` out); it knows
+nothing of graphs. Its new notes are the previous notes plus one `NoteEntry`: the
+model's cleaned note on this chunk, kept only when it sticks to its material, and the
+chunk's sentences it relied on, selected verbatim by the pipeline (see agents.notes).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from ..documents import Chunk
+from ..errors import ContextLengthExceeded, EmptyResponse
+from ..llm.base import Completion, CompletionRequest, Model
+from ..prompts import PromptTemplate, load_prompt
+from .cleaning import clean_output
+from .notes import (
+    Mode,
+    NoteEntry,
+    Notes,
+    TokenCounter,
+    entry_relevance,
+    is_grounded,
+    select_evidence,
+)
+from .repetition import repair_repetition, sentence_keys
+
+WORKER_PROMPTS: dict[str, str] = {
+    "question": "worker_question",
+    "book": "worker_book",
+    "repository": "worker_repository",
+}
+
+
+COMPLETION_SEEDS: dict[str, str] = {"repository": "This module"}
+"""Words the completion rendering starts the worker's note with: a base model asked to
+describe code writes nothing, or drifts, unless the sentence is already begun for it."""
+
+
+def with_seed(seed: str, text: str) -> str:
+    """The note as the model meant it: its seed words, then what it wrote after them."""
+    if not seed or not text:
+        return text
+    joiner = "" if text[:1] in {"'", ",", ".", ";", ":"} else " "
+    return f"{seed}{joiner}{text.lstrip()}"
+
+
+def without_trailing_space(request: CompletionRequest) -> CompletionRequest:
+    """A completion prompt never ends in a space: the model's next token carries its own."""
+    if request.prompt is None or not request.prompt.endswith(" "):
+        return request
+    return request.model_copy(update={"prompt": request.prompt.rstrip(" ")})
+
+
+def chunk_label(chunk: Chunk) -> str:
+    """How a chunk is named in prompts and notes: its source and lines, and its section."""
+    label = f"{chunk.source}, lines {chunk.lines[0]}-{chunk.lines[1]}"
+    section = chunk.meta.get("section") or chunk.meta.get("symbol")
+    return f"{label} ({section})" if section else label
+
+
+def focus_values(focus: str | None) -> dict[str, str]:
+    """Template values that add an optional focus to the summary prompts."""
+    if not focus:
+        return {"focus_instruction": "", "focus_cue": ""}
+    return {
+        "focus_instruction": f" Pay most attention to: {focus}.",
+        "focus_cue": f", focusing on {focus}",
+    }
+
+
+def complete_or_empty(model: Model, request: CompletionRequest) -> Completion:
+    """The model's completion; an empty one when the model wrote nothing at all (a base
+    model may stop at once), which for an agent just means it added nothing."""
+    try:
+        return model.complete(request)
+    except EmptyResponse:
+        return Completion(text="", model=model.name, finish_reason="empty")
+
+
+async def acomplete_or_empty(model: Model, request: CompletionRequest) -> Completion:
+    try:
+        return await model.acomplete(request)
+    except EmptyResponse:
+        return Completion(text="", model=model.name, finish_reason="empty")
+
+
+def _same_words(text: str) -> str:
+    return " ".join(text.lower().split()).strip(" .-")
+
+
+def request_tokens(request: CompletionRequest, counter: TokenCounter) -> int:
+    """Tokens of the longer of the request's two renderings (the one a backend may send)."""
+    chat = sum(counter(m.content) + 4 for m in request.messages)
+    completion = counter(request.prompt) if request.prompt is not None else 0
+    return max(chat, completion)
+
+
+class WorkerResult(BaseModel):
+    """What one worker did: its new notes, the entry it added, and its model call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    notes: Notes
+    entry: NoteEntry
+    raw: str
+    """The model's text before cleaning (kept for --trace and debugging)."""
+    completion: Completion
+    prompt_tokens: int
+    """The prompt's size by longdoc's own counter (the budget's unit)."""
+
+
+class WorkerAgent:
+    """One link of the chain. `notes_cap` bounds the notes it passes on, `max_tokens` its
+    own output; `window` (when given) is checked before every call."""
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        mode: Mode,
+        notes_cap: int,
+        max_tokens: int,
+        counter: TokenCounter,
+        window: int | None = None,
+        focus: str | None = None,
+        template: PromptTemplate | None = None,
+    ) -> None:
+        self.model = model
+        self.mode: Mode = mode
+        self.notes_cap = notes_cap
+        self.max_tokens = max_tokens
+        self.counter = counter
+        self.window = window
+        self.focus = focus
+        self.template = template or load_prompt(WORKER_PROMPTS[mode])
+        self.seed = COMPLETION_SEEDS.get(mode, "") if model.completion_style else ""
+
+    def request(
+        self, chunk: Chunk, previous: Notes, *, question: str = "", position: int = 1, total: int = 1
+    ) -> CompletionRequest:
+        notes_block = f"Notes from earlier parts:\n{previous.text}\n\n" if previous.text else ""
+        request = self.template.request(
+            max_tokens=self.max_tokens,
+            question=question,
+            notes=previous.text or "(none yet)",
+            notes_block=notes_block,
+            chunk=chunk.text,
+            source=chunk_label(chunk),
+            position=position,
+            total=total,
+            seed=self.seed,
+            **focus_values(self.focus),
+        )
+        return without_trailing_space(request)
+
+    def _check_window(self, request: CompletionRequest) -> int:
+        tokens = request_tokens(request, self.counter)
+        if self.window is not None and tokens + request.max_tokens > self.window:
+            raise ContextLengthExceeded(
+                f"worker prompt of {tokens} tokens plus {request.max_tokens} output tokens "
+                f"exceeds the {self.window}-token window",
+                model=self.model.name,
+                prompt_tokens=tokens,
+                window=self.window,
+            )
+        return tokens
+
+    def _finish(
+        self, chunk: Chunk, previous: Notes, question: str, request: CompletionRequest,
+        completion: Completion, prompt_tokens: int,
+    ) -> WorkerResult:
+        note = clean_output(
+            completion.text.rstrip() and with_seed(self.seed, completion.text),
+            prompt=request.prompt,
+            max_tokens=self.max_tokens,
+            counter=self.counter,
+            truncated=completion.finish_reason == "length",
+        )
+        if note and previous.text:
+            # What the notes already say is not news: keep only the note's new sentences.
+            note = repair_repetition(note, earlier=sentence_keys(previous.text))
+        if note and not is_grounded(note, sources=[chunk.text, previous.text]):
+            note = ""
+        query = question if self.mode == "question" else (self.focus or "")
+        evidence = select_evidence(chunk, mode=self.mode, query=query, note=note)
+        if note and any(_same_words(note) in _same_words(ev.text) for ev in evidence):
+            note = ""  # the note only repeats a sentence the evidence already quotes
+        entry = NoteEntry(
+            chunk=chunk.index,
+            source=chunk.source,
+            section=chunk.meta.get("section") or chunk.meta.get("symbol"),
+            lines=chunk.lines,
+            note=note,
+            evidence=tuple(evidence),
+            relevance=entry_relevance(note, evidence, query),
+        )
+        notes = previous.add(entry, cap=self.notes_cap, counter=self.counter, mode=self.mode)
+        return WorkerResult(
+            notes=notes, entry=entry, raw=completion.text, completion=completion,
+            prompt_tokens=prompt_tokens,
+        )
+
+    def run(
+        self, chunk: Chunk, previous: Notes, *, question: str = "", position: int = 1, total: int = 1
+    ) -> WorkerResult:
+        """Read `chunk` with the `previous` notes; return the new notes."""
+        request = self.request(chunk, previous, question=question, position=position, total=total)
+        tokens = self._check_window(request)
+        completion = complete_or_empty(self.model, request)
+        return self._finish(chunk, previous, question, request, completion, tokens)
+
+    async def arun(
+        self, chunk: Chunk, previous: Notes, *, question: str = "", position: int = 1, total: int = 1
+    ) -> WorkerResult:
+        request = self.request(chunk, previous, question=question, position=position, total=total)
+        tokens = self._check_window(request)
+        completion = await acomplete_or_empty(self.model, request)
+        return self._finish(chunk, previous, question, request, completion, tokens)

@@ -1,0 +1,178 @@
+"""The Python API of longdoc's main job: ask a question of, or summarize, long sources.
+
+    import longdoc
+    result = longdoc.ask("book.txt", "Who is Vautrin?")
+    print(result.answer, result.citations)
+    print(longdoc.summarize("path/to/repo", words=300).answer)
+
+`source` is a path, a list of paths, `Document`s, or text (a string that names no
+existing path is read as the text itself). Strategies: `chain` (Chain-of-Agents, the
+default) and `hierarchical` (groups read concurrently, notes merged by the manager).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Settings
+from .documents import Chunk, Document
+from .errors import ConfigError, SourceError
+from .llm.base import Model
+from .pipelines import chain_of_agents as coa
+from .results import AnswerResult
+
+Source = str | Path | Document | Sequence[str | Path | Document]
+
+
+def load_documents(source: Source) -> list[Document]:
+    """The documents a source names: loaded paths, given documents, or the text itself."""
+    if isinstance(source, Document):
+        return [source]
+    if isinstance(source, str) and not _names_path(source):
+        if not source.strip():
+            raise SourceError("the text to read is empty")
+        return [Document.from_text(source)]
+    items = [source] if isinstance(source, str | Path) else list(source)
+    documents = [item for item in items if isinstance(item, Document)]
+    paths = [Path(item) for item in items if not isinstance(item, Document)]
+    if paths:
+        from .sources import load
+
+        loaded = load(paths)
+        documents.extend(loaded.documents)
+    if not documents:
+        raise SourceError("no readable document found", path=paths[0] if len(paths) == 1 else None)
+    return documents
+
+
+def _names_path(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).exists()
+    except OSError:
+        return False
+
+
+def _model_and_window(settings: Settings | None, model: Model | None) -> tuple[Settings, Model, int]:
+    settings = settings or Settings.from_env()
+    if model is None:
+        from .llm import load_model
+
+        model = load_model(settings)
+    return settings, model, settings.window or model.context_window
+
+
+def _task(mode: str, documents: Sequence[Document], *, question: str = "", words: int | None = None,
+          focus: str | None = None) -> coa.ChainTask:
+    if mode == "question":
+        if not question.strip():
+            raise ConfigError("the question is empty")
+        return coa.ChainTask(mode="question", question=question.strip())
+    if words is not None and words < 10:
+        raise ConfigError(f"--words must be at least 10, got {words}")
+    return coa.ChainTask(mode=coa.summary_mode(documents), words=words, focus=focus)
+
+
+def _prepare(documents: list[Document], task: coa.ChainTask, strategy: str, window: int,
+             chunks: Sequence[Chunk] | None, splitter: str) -> coa.ChainRun:
+    if strategy not in coa.STRATEGIES:
+        raise ConfigError(f"unknown strategy {strategy!r}; choose one of {', '.join(coa.STRATEGIES)}")
+    return coa.prepare(documents, task, window=window, strategy=strategy, chunks=chunks, splitter=splitter)
+
+
+def _read(
+    source: Source, mode: str, *, question: str = "", words: int | None = None, focus: str | None = None,
+    strategy: str, settings: Settings | None, model: Model | None, chunks: Sequence[Chunk] | None,
+    splitter: str, progress: coa.ProgressCallback | None,
+) -> AnswerResult:
+    documents = load_documents(source)
+    task = _task(mode, documents, question=question, words=words, focus=focus)
+    settings, model, window = _model_and_window(settings, model)
+    run = _prepare(documents, task, strategy, window, chunks, splitter)
+    return coa.execute(run, model, settings=settings, progress=progress)
+
+
+def ask(
+    source: Source,
+    question: str,
+    *,
+    strategy: str = "chain",
+    settings: Settings | None = None,
+    model: Model | None = None,
+    chunks: Sequence[Chunk] | None = None,
+    splitter: str = "auto",
+    progress: coa.ProgressCallback | None = None,
+) -> AnswerResult:
+    """Answer `question` about `source` with Chain-of-Agents.
+
+    `settings` default to the environment (the embedded model with no endpoint set);
+    `model` overrides the one the settings name. `chunks` skips splitting (they must fit
+    the budget). `progress` is called after every model call.
+    """
+    return _read(
+        source, "question", question=question, strategy=strategy, settings=settings, model=model,
+        chunks=chunks, splitter=splitter, progress=progress,
+    )
+
+
+def summarize(
+    source: Source,
+    *,
+    words: int | None = None,
+    focus: str | None = None,
+    strategy: str = "chain",
+    settings: Settings | None = None,
+    model: Model | None = None,
+    chunks: Sequence[Chunk] | None = None,
+    splitter: str = "auto",
+    progress: coa.ProgressCallback | None = None,
+) -> AnswerResult:
+    """Summarize `source` in about `words` words (200 by default), optionally on a `focus`.
+
+    A source with code is summarized as a repository (modules, responsibilities, public
+    APIs, how parts connect); anything else as prose (events, characters, arguments,
+    structure).
+    """
+    return _read(
+        source, "summary", words=words, focus=focus, strategy=strategy, settings=settings,
+        model=model, chunks=chunks, splitter=splitter, progress=progress,
+    )
+
+
+async def aask(source: Source, question: str, **options: Any) -> AnswerResult:
+    """`ask` without blocking the event loop (the graph runs in a worker thread)."""
+    return await asyncio.to_thread(ask, source, question, **options)
+
+
+async def asummarize(source: Source, **options: Any) -> AnswerResult:
+    """`summarize` without blocking the event loop (the graph runs in a worker thread)."""
+    return await asyncio.to_thread(summarize, source, **options)
+
+
+def plan(
+    source: Source,
+    *,
+    question: str | None = None,
+    words: int | None = None,
+    focus: str | None = None,
+    strategy: str = "chain",
+    settings: Settings | None = None,
+    model: Model | None = None,
+    splitter: str = "auto",
+) -> coa.ChainPlan:
+    """What `ask` (with a question) or `summarize` would do: chunks, calls, prompt tokens.
+    No model call is made (the model is only asked for its context window, unless the
+    settings name one)."""
+    documents = load_documents(source)
+    mode = "question" if question is not None else "summary"
+    task = _task(mode, documents, question=question or "", words=words, focus=focus)
+    settings = settings or Settings.from_env()
+    if settings.window:
+        window = settings.window
+    else:
+        settings, model, window = _model_and_window(settings, model)
+    return _prepare(documents, task, strategy, window, None, splitter).plan()

@@ -1,0 +1,43 @@
+"""`longdoc ask PATH QUESTION`: answer a question about files, a repository or a book."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+STRATEGY_HELP = "chain (Chain-of-Agents, default) or hierarchical (groups read concurrently)."
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("ask")
+    def ask_command(
+        ctx: typer.Context,
+        path: Annotated[Path, typer.Argument(help="A file or directory to read.")],
+        question: Annotated[str, typer.Argument(help="The question to answer.")],
+        strategy: Annotated[str, typer.Option("--strategy", help=STRATEGY_HELP)] = "chain",
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Show chunks, calls and prompt tokens; call no model.")
+        ] = False,
+        trace: Annotated[bool, typer.Option("--trace", help="Also show every worker's notes.")] = False,
+    ) -> None:
+        """Answer QUESTION from PATH: workers read it in order, a manager answers from their notes."""
+        from .. import api
+        from ..cli import cli_context
+        from .reading import ProgressPrinter, plan_json, print_plan, print_result, result_json
+
+        c = cli_context(ctx)
+        if strategy not in ("chain", "hierarchical"):
+            raise typer.BadParameter(f"unknown strategy {strategy!r}", param_hint="--strategy")
+        if dry_run:
+            plan = api.plan(path, question=question, strategy=strategy, settings=c.settings)
+            c.emit_json(plan_json(plan)) if c.json else print_plan(c.out, plan)
+            return
+        result = api.ask(
+            path, question, strategy=strategy, settings=c.settings, progress=ProgressPrinter(c.err)
+        )
+        if c.json:
+            c.emit_json(result_json(result, trace=trace))
+        else:
+            print_result(c.out, c.err, result, trace=trace)

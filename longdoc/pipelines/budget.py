@@ -1,0 +1,102 @@
+"""The Chain-of-Agents token budget: how big a chunk may be so that no prompt overflows.
+
+The paper sizes chunks as window − query − instruction, which forgets that a worker
+also reads the previous notes and must leave room for its own output. Ours:
+
+    chunk = window − safety − instruction − query − notes cap − worker output
+
+where `safety` absorbs the difference between our counter (tiktoken) and the model's
+own tokenizer. Every term is counted, none guessed, and the result is checked to be
+usable; the same budget sizes the manager's notes and answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+SAFETY_FRACTION = 0.10
+"""Share of the window kept free: the model's tokenizer (Gemma's, say) may count the same
+text up to ~10% differently from tiktoken's o200k, more for code than for prose."""
+
+SAFETY_MIN = 32
+"""Tokens kept free even in small windows (chat-template overhead of a few tokens per turn)."""
+
+NOTES_FRACTION = 0.10
+"""Share of the window the running notes may take: enough for a few facts per chunk, small
+enough that the prompt tokens sent stay close to the document tokens (ratio ≈ 1.2)."""
+
+NOTES_MIN, NOTES_MAX = 160, 2048
+"""The notes cap stays in this range: a few sentences at 2k windows, a page at 128k."""
+
+WORKER_OUTPUT_MIN, WORKER_OUTPUT_MAX = 64, 320
+"""A worker writes a short note (an answer or three sentences), never a long text."""
+
+MIN_CHUNK_TOKENS = 128
+"""Below this a chunk holds too little text for a worker call to be worth its overhead."""
+
+MANAGER_OUTPUT_QUESTION = 256
+"""An answer to a question: a sentence or a short paragraph."""
+
+
+@dataclass(frozen=True)
+class ChainBudget:
+    """Token budget of one Chain-of-Agents run."""
+
+    window: int
+    safety: int
+    instruction: int
+    query: int
+    notes_cap: int
+    worker_output: int
+    chunk_tokens: int
+    manager_output: int
+    manager_notes: int
+    """Tokens the manager may read of (merged) notes."""
+
+    @property
+    def worker_prompt_max(self) -> int:
+        """The largest worker prompt this budget allows (by our counter)."""
+        return self.instruction + self.query + self.notes_cap + self.chunk_tokens
+
+
+def plan_budget(
+    window: int,
+    *,
+    instruction_tokens: int,
+    query_tokens: int,
+    manager_instruction_tokens: int,
+    manager_output: int = MANAGER_OUTPUT_QUESTION,
+) -> ChainBudget:
+    """The budget for agents with `window` tokens of context.
+
+    `instruction_tokens` is the worker prompt without chunk, notes and query (its longest
+    rendering, with the longest source label); `query_tokens` the question or focus.
+    Raises ConfigError when the window cannot hold a useful chunk.
+    """
+    safety = max(SAFETY_MIN, int(window * SAFETY_FRACTION))
+    notes_cap = min(NOTES_MAX, max(NOTES_MIN, int(window * NOTES_FRACTION)))
+    worker_output = min(WORKER_OUTPUT_MAX, max(WORKER_OUTPUT_MIN, window // 32))
+    chunk = window - safety - instruction_tokens - query_tokens - notes_cap - worker_output
+    if chunk < MIN_CHUNK_TOKENS:
+        raise ConfigError(
+            f"a {window}-token window leaves {chunk} tokens for each chunk after the "
+            f"instruction ({instruction_tokens}), query ({query_tokens}), notes "
+            f"({notes_cap}) and output ({worker_output}); use a larger --window or a "
+            "shorter question"
+        )
+    usable = window - safety - manager_instruction_tokens - query_tokens
+    manager_output = min(manager_output, usable // 2)
+    manager_notes = usable - manager_output
+    return ChainBudget(
+        window=window,
+        safety=safety,
+        instruction=instruction_tokens,
+        query=query_tokens,
+        notes_cap=notes_cap,
+        worker_output=worker_output,
+        chunk_tokens=chunk,
+        manager_output=manager_output,
+        manager_notes=manager_notes,
+    )

@@ -1,0 +1,216 @@
+"""Chain-of-Agents with the fake model: notes flow in order, budgets hold, runs resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import longdoc
+from longdoc.agents.worker import request_tokens
+from longdoc.config import Settings
+from longdoc.documents import Chunk, Document, LineIndex
+from longdoc.errors import ModelError, PipelineError
+from longdoc.llm.fake import FakeModel, overlap_rule
+from longdoc.pipelines import chain_of_agents as coa
+from longdoc.tokens import count_tokens, token_counter
+
+FILLER = (
+    "The river bends twice before it reaches the old mill. Farmers bring their grain in autumn. "
+    "The miller keeps a ledger of every sack. Children play by the water in summer."
+)
+QUESTION = "Which colour is each lantern painted, and what is the passkey?"
+
+
+def write_story(tmp_path: Path, parts: int = 8, fact_at: int | None = 5) -> Path:
+    """`parts` paragraphs, each with its own fact (`lantern number k ... colourk`), and the
+    passkey in paragraph `fact_at`."""
+    paragraphs = []
+    for k in range(parts):
+        body = f"The lantern number {k} is painted colour{k}. {FILLER}"
+        if k == fact_at:
+            body += " The passkey is 71432."
+        paragraphs.append(body)
+    path = tmp_path / "story.txt"
+    path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
+def paragraph_chunks(path: Path) -> tuple[Document, list[Chunk]]:
+    """The document of `path` and one chunk per paragraph, offsets exact."""
+    text = path.read_text(encoding="utf-8")
+    doc = Document.from_text(text, path=path.name)
+    lines = LineIndex(text)
+    chunks: list[Chunk] = []
+    pos = 0
+    for paragraph in text.split("\n\n"):
+        start = text.index(paragraph, pos)
+        end = start + len(paragraph)
+        pos = end
+        if paragraph.strip():
+            chunks.append(Chunk(
+                doc_id=doc.id, index=len(chunks), start=start, end=end, text=paragraph,
+                tokens=count_tokens(paragraph), lines=lines.span(start, end), meta={"path": path.name},
+            ))
+    return doc, chunks
+
+
+def settings_in(tmp_path: Path, **overrides) -> Settings:
+    return Settings.from_env(model="fake", cache_dir=tmp_path / "cache", **overrides)
+
+
+def test_each_worker_reads_the_previous_notes_and_the_manager_the_last(tmp_path):
+    doc, chunks = paragraph_chunks(write_story(tmp_path))
+    model = FakeModel()
+    result = longdoc.ask(doc, QUESTION, model=model, chunks=chunks, settings=settings_in(tmp_path))
+
+    assert result.chunks == len(chunks) == 8
+    assert len(model.history) == result.usage.calls == len(chunks) + 1
+    assert len(result.notes) == len(chunks)
+    for i in range(1, len(chunks)):
+        assert result.notes[i - 1] in model.history[i].prompt
+        assert chunks[i].text in model.history[i].prompt
+    manager_prompt = model.history[-1].prompt
+    assert result.notes[-1] in manager_prompt
+    assert not any(chunk.text in manager_prompt for chunk in chunks)
+    # The facts pile up in reading order and reach the answer.
+    final = result.notes[-1]
+    positions = [final.index(f"colour{k}") for k in range(8)]
+    assert positions == sorted(positions)
+    assert "71432" in final
+    assert "colour0" in result.answer  # the fake manager quotes the notes it was given
+
+
+def test_citations_point_at_real_spans(tmp_path):
+    path = write_story(tmp_path)
+    doc, chunks = paragraph_chunks(path)
+    result = longdoc.ask(doc, "What is the passkey?", model=FakeModel(), chunks=chunks,
+                         settings=settings_in(tmp_path))
+    text = path.read_text(encoding="utf-8")
+    lines = LineIndex(text)
+    assert result.citations
+    for citation in result.citations:
+        assert citation.source == "story.txt"
+        assert 0 <= citation.start < citation.end <= len(text)
+        assert citation.lines == lines.span(citation.start, citation.end)
+    quoted = [text[c.start : c.end] for c in result.citations]
+    assert "The passkey is 71432." in quoted
+
+
+@pytest.mark.parametrize("window", [2048, 4096, 8192, 32768, 131072])
+def test_no_prompt_exceeds_the_window(tmp_path, window):
+    counter = token_counter()
+    sentence = "Lantern facts: the lantern number {k} is painted colour{k} near the mill. "
+    needed = int(window * 2.5)
+    per_sentence = counter(sentence.format(k=1000))
+    body = "".join(sentence.format(k=k) for k in range(needed // per_sentence + 1))
+    path = tmp_path / "long.txt"
+    path.write_text(body, encoding="utf-8")
+
+    def wordy(request):  # a worker that always writes as much as it may
+        return " ".join(["colour lantern painted"] * request.max_tokens)
+
+    model = FakeModel(rule=wordy, context_window=window)
+    result = longdoc.ask(path, "Which colour is each lantern painted?", model=model,
+                         settings=settings_in(tmp_path))
+    assert result.chunks >= 2
+    for request in model.history:
+        assert request_tokens(request, counter) + request.max_tokens <= window
+
+
+def test_budget_reserves_notes_and_output():
+    budget = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
+    assert budget.chunk_tokens == 8192 - budget.safety - 150 - 20 - budget.notes_cap - budget.worker_output
+    assert budget.worker_prompt_max + budget.worker_output + budget.safety == 8192
+
+
+@pytest.mark.parametrize("strategy", ["chain", "hierarchical"])
+def test_a_crashed_run_resumes_without_repeating_completed_calls(tmp_path, strategy):
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=9))
+    settings = settings_in(tmp_path, concurrency=2)
+    crash_at = 5
+
+    def crashing(request):
+        if len(crashing_model.history) == crash_at:
+            raise ModelError("injected failure", model="fake")
+        return overlap_rule(request)
+
+    crashing_model = FakeModel(rule=crashing)
+    with pytest.raises(ModelError):
+        longdoc.ask(doc, QUESTION, strategy=strategy, model=crashing_model, chunks=chunks, settings=settings)
+    crashed = crashing_model.history[crash_at - 1].prompt
+    # Every other call of the crashed run completed (in `hierarchical`, calls of the same
+    # round run concurrently with the one that failed).
+    completed = [r.prompt for r in crashing_model.history if r.prompt != crashed]
+
+    resumed_model = FakeModel()
+    resumed = longdoc.ask(doc, QUESTION, strategy=strategy, model=resumed_model, chunks=chunks, settings=settings)
+    again = [r.prompt for r in resumed_model.history]
+    assert not set(completed) & set(again)
+    assert crashed in again
+
+    fresh_model = FakeModel()
+    fresh = longdoc.ask(doc, QUESTION, strategy=strategy, model=fresh_model, chunks=chunks,
+                        settings=settings_in(tmp_path / "other"))
+    assert resumed.answer == fresh.answer
+    assert resumed.notes == fresh.notes
+    assert sorted(completed + again) == sorted(r.prompt for r in fresh_model.history)
+
+    # A finished run, asked again, is answered from its checkpoint with no call at all.
+    idle_model = FakeModel()
+    assert longdoc.ask(doc, QUESTION, strategy=strategy, model=idle_model, chunks=chunks,
+                       settings=settings).answer == fresh.answer
+    assert idle_model.history == []
+
+
+def test_hierarchical_reads_every_chunk_exactly_once(tmp_path):
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=10))
+    model = FakeModel()
+    result = longdoc.ask(doc, QUESTION, strategy="hierarchical", model=model, chunks=chunks,
+                         settings=settings_in(tmp_path, concurrency=3))
+    assert result.strategy == "hierarchical"
+    workers, manager = model.history[:-1], model.history[-1]
+    assert len(workers) == len(chunks) and result.usage.calls == len(chunks) + 1
+    for chunk in chunks:
+        assert sum(chunk.text in request.prompt for request in workers) == 1
+    assert "Part 1 of" in manager.prompt and "Part 2 of" in manager.prompt
+    assert "71432" in manager.prompt
+    for k in range(10):  # every group's facts reach the manager
+        assert f"colour{k}" in manager.prompt
+
+
+def test_make_groups_partitions_in_order():
+    for n in range(1, 60):
+        groups = coa.make_groups(n, "hierarchical", max_groups=6)
+        assert [p for g in groups for p in g] == list(range(n))
+        assert len(groups) <= 6
+    assert coa.make_groups(7, "chain", max_groups=6) == [list(range(7))]
+
+
+def test_summary_mode_reads_in_order_and_summarizes(tmp_path):
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=5, fact_at=None))
+    model = FakeModel()
+    result = longdoc.summarize(doc, words=80, model=model, chunks=chunks, settings=settings_in(tmp_path))
+    assert len(model.history) == len(chunks) + 1
+    assert "three sentences" in model.history[0].prompt  # the book worker's cue
+    assert "about 80 words" in model.history[-1].prompt
+    assert result.answer
+    final = result.notes[-1]
+    assert all(f"story.txt:{c.lines[0]}-{c.lines[1]}" in final for c in chunks)
+
+
+def test_dry_run_plans_without_calling(tmp_path):
+    path = write_story(tmp_path, parts=30)
+    model = FakeModel(context_window=2048)
+    plan = longdoc.api.plan(path, question="What is the passkey?", model=model,
+                            settings=settings_in(tmp_path))
+    assert model.history == []
+    assert plan.calls == plan.chunks + 1 and plan.chunks >= 2
+    assert plan.prompt_tokens >= plan.document_tokens
+
+
+def test_a_chunk_over_the_budget_is_refused(tmp_path):
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=2))
+    big = chunks[0].model_copy(update={"text": chunks[0].text * 200})
+    with pytest.raises(PipelineError):
+        coa.prepare([doc], coa.ChainTask(mode="question", question="q"), window=2048, chunks=[big])
