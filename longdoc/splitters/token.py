@@ -96,16 +96,37 @@ def _token_char_tables(encoding_name: str) -> tuple[bytes, bytes]:
     return bytes(leads), bytes(starts_inside)
 
 
+_WHITE_SPACE = frozenset(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Unicode White_Space: what `\\s` means to tiktoken's pre-tokenizer (not str.isspace)."""
+
+
 def _is_pretoken_boundary(text: str, position: int) -> bool:
-    """Whether tiktoken's pre-tokenizer always splits here, whatever surrounds the text:
-    after a run of line breaks, or before whitespace that follows a non-space character.
-    Counting the two sides separately then gives the same tokens as counting them joined."""
+    """Whether tiktoken's pre-tokenizer always splits here, whatever surrounds the text.
+
+    Two places qualify: after a run of line breaks, when the following whitespace holds
+    no further line break (and no `/`, which a punctuation piece would swallow); and
+    before whitespace that follows a letter or digit (or punctuation, when that
+    whitespace is not a line break, which a punctuation piece would swallow too).
+    Counting the two sides separately then gives the same tokens as counting them joined.
+    """
     if position <= 0 or position >= len(text):
         return True
     before, after = text[position - 1], text[position]
     if before in "\r\n":
-        return after not in "\r\n/"
-    return after.isspace() and not before.isspace()
+        if after in "\r\n/":
+            return False
+        index = position
+        while index < len(text) and text[index] in _WHITE_SPACE:
+            if text[index] in "\r\n":
+                return False
+            index += 1
+        return True
+    if after not in _WHITE_SPACE or before in _WHITE_SPACE:
+        return False
+    return after not in "\r\n" or before.isalnum()
 
 
 class _EncodedText:
