@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._results import markdown_table, write_section
 from longdoc.agents.planner import SECTION_WORDS
 from longdoc.config import Settings
+from longdoc.errors import LongdocError
 from longdoc.llm import load_model
 from longdoc.pipelines.agent_write import AgentWrite, WriteResult, open_checkpointer
 
@@ -131,11 +132,27 @@ async def main() -> None:
 
         long_pipeline = AgentWrite(model, saver, window=args.window, section_words=args.section_words, on_section=on_section)
 
+        done_before = {}
+        if args.log.exists():
+            for line in args.log.read_text(encoding="utf-8").splitlines():
+                logged = json.loads(line)
+                done_before[(logged["prompt"], logged["target"])] = logged
+
         async def run_prompts() -> None:
             for item in selected:
                 started = time.perf_counter()
-                result = await pipeline.arun(item["prompt"], item["length"])
-                row = summarize(item, result)
+                logged = done_before.get((item["prompt"], item["length"]))
+                if logged is not None:  # measured by an earlier, interrupted run of this script
+                    rows.append({k: v for k, v in logged.items() if k != "prompt"})
+                    continue
+                try:
+                    result = await pipeline.arun(item["prompt"], item["length"])
+                except LongdocError as exc:  # a failed write scores 0, it is not skipped
+                    print(f"write failed: {exc}", flush=True)
+                    row = {"target": item["length"], "type": item.get("type", ""), "words": 0, "score": 0.0,
+                           "sections": 0, "calls": 0, "completion_tokens": 0, "seconds": 0.0, "plan_source": "failed"}
+                else:
+                    row = summarize(item, result)
                 rows.append(row)
                 with args.log.open("a") as log:
                     log.write(json.dumps(row | {"prompt": item["prompt"]}) + "\n")

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..errors import EmptyResponse
 from ..llm.base import Completion, Model, RunUsage
 from ..prompts import load_prompt
 
@@ -355,7 +356,10 @@ class PlannerAgent:
         seen: set[str] = set()
         for attempt in range(1 + self.retries):
             request = self._request(instruction, words, count, scope, accepted, attempt)
-            completion: Completion = await self.model.acomplete(request)
+            try:
+                completion: Completion = await self.model.acomplete(request)
+            except EmptyResponse:
+                continue  # an attempt that gave nothing; re-ask
             self.usage.add(completion)
             cue = f"Paragraph {len(accepted) + 1} - Main Point:"
             text = completion.text if not self.model.completion_style else cue + completion.text

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import PipelineError
+from ..errors import EmptyResponse, PipelineError
 from ..llm.base import CompletionRequest, Model, RunUsage
 from ..prompts import load_prompt
 from ..tokens import count_tokens
@@ -257,9 +257,15 @@ class WriterAgent:
             request = self._request(plan, index, budget, written, text, max_tokens)
             if stalls:
                 request = request.model_copy(update={"temperature": 0.8})
-            completion = await self.model.acomplete(request)
-            self.usage.add(completion)
             calls += 1
+            try:
+                completion = await self.model.acomplete(request)
+            except EmptyResponse:
+                stalls += 1
+                if stalls > MAX_STALLS:
+                    break
+                continue
+            self.usage.add(completion)
             new_text = _clean(completion.text)
             combined = repair_repetition(_join(text, new_text), earlier)
             if len(combined) < len(_join(text, new_text).strip()):

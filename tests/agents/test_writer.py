@@ -111,3 +111,19 @@ def test_chat_rendering_marks_the_current_section_in_the_plan():
     assert "-> 2. Point number 2" in user
     assert "   1. Point number 1" in user
     assert count_words(user) > 300  # the text so far is there
+
+
+def test_an_empty_response_counts_as_a_stall_not_a_failure():
+    from longdoc.errors import EmptyResponse
+
+    replies = iter([EmptyResponse("no text", model="m"), None])
+
+    def rule(request):
+        reply = next(replies, None)
+        if isinstance(reply, Exception):
+            raise reply
+        return prose(budget_of(request), 11)
+
+    draft = asyncio.run(WriterAgent(FakeModel(rule=rule)).awrite(make_plan(300), 0, []))
+    assert draft.words >= 0.7 * 300
+    assert draft.calls == 2
