@@ -250,6 +250,20 @@ class _TreePacker(Packer):
             if node_type in ATTACHED_TYPES:
                 pending.append(node)
                 continue
+            if (
+                node_type == "expression_statement"
+                and units
+                and not pending
+                and data.count(b"\n", units[-1].end, node.start_byte) == 1
+                and node.named_child_count == 1
+                and node.named_children[0].type == "string"
+                and units[-1].payload.core is not None
+                and units[-1].payload.core.type == "expression_statement"
+            ):
+                last = units[-1]  # an attribute docstring: the string under an assignment
+                last.payload.nodes.append(node)
+                last.end = node.end_byte
+                continue
             if node_type in IMPORT_TYPES and units and units[-1].payload.imports:
                 last = units[-1]
                 last.payload.nodes.extend(pending)

@@ -70,7 +70,7 @@ class RangeCounter:
             encode = encoding.encode_ordinary
             self.count: TokenCounter = lambda text: len(encode(text))
             lengths = _token_byte_lengths(encoding.name)
-            ids = encode(data.decode("utf-8"))
+            ids = encode(data.decode("utf-8", "surrogatepass"))
             starts = list(accumulate(map(lengths.__getitem__, ids), initial=0))
             starts.pop()
             self._starts = starts
@@ -105,7 +105,7 @@ class RangeCounter:
             if self._weights is None and self._aligned(start) and self._aligned(end):
                 value = self.estimate(start, end)
             else:
-                value = self.count(self.data[start:end].decode("utf-8"))
+                value = self.count(self.data[start:end].decode("utf-8", "surrogatepass"))
             self._exact_cache[key] = value
         return value
 

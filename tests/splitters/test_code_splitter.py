@@ -308,3 +308,15 @@ def test_module_names():
     assert module_name("./src/app.ts", "typescript") == "src.app"
     assert module_name("/abs/path/tool.go", "go") == "tool"
     assert module_name(None, "go") is None
+
+
+def test_attribute_docstrings_stay_under_their_constant():
+    text = "".join(
+        f'LIMIT_{i} = {i * 100}\n"""Why limit {i} is {i * 100}: a reason given in a sentence or two."""\n\n'
+        for i in range(40)
+    )
+    document = Document.from_text(text, path="limits.py")
+    chunks = CodeSplitter(60).split(document)
+    check_chunks(document, chunks, 60)
+    assert len(chunks) > 5
+    assert all(chunk.text.startswith("LIMIT_") for chunk in chunks)
