@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     @app.command("split")
     def split_command(
         ctx: typer.Context,
-        paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, folders, or - for stdin.")],
+        paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files, folders, or - for stdin.")],
         tokens: Annotated[
             int, typer.Option("--tokens", "-t", min=1, help="Most tokens per chunk.")
         ] = DEFAULT_CHUNK_TOKENS,

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
     @app.command("tokens")
     def tokens_command(
         ctx: typer.Context,
-        paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="Files, folders, or - for stdin.")],
+        paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files, folders, or - for stdin.")],
         encoding: Annotated[
             str, typer.Option("--encoding", callback=_check_encoding, help="tiktoken encoding.")
         ] = DEFAULT_ENCODING,
