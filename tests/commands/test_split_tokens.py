@@ -77,3 +77,10 @@ def test_tokens_table_shows_top_files_share_and_skips(project: Path, capsys):
     out = capsys.readouterr().out
     assert "notes.md" in out and ".env" in out and "%" in out
     assert "total:" in out and "excluded" in out and "gitignore" in out
+
+
+def test_tokens_size_cap_option(project: Path, capsys):
+    assert main(["tokens", str(project), "--max-file-bytes", "100", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {f["path"] for f in report["files"]} == {".gitignore", "main.py"}
+    assert ("notes.md", "too-large") in {(s["path"], s["reason"]) for s in report["skipped"]}
