@@ -18,8 +18,13 @@ faults are served to the next completion requests, in the order injected:
 - `MALFORMED`: 200 with a body that is not JSON        - `CONTEXT_LENGTH`: 400 context_length_exceeded
 
 A prompt longer than `context_window` words gets the context-length error without injection.
-`stats` counts requests, completion requests in flight and their maximum; `requests`
-records each request's path, headers and JSON body (tests check what reached the server).
+`stats` counts requests, completion requests in flight and their maximum (also served as
+JSON at `GET /_stats`); `requests` records each request's path, headers and JSON body
+(tests check what reached the server).
+
+Run it as its own process (so that a benchmark's client does not share a GIL with it):
+`python -m longdoc.testing.openai_server --latency 0.1` prints its URL, then serves until
+its standard input closes.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +68,8 @@ class ServerStats:
     """Completion requests (chat or text), faulty ones included."""
     in_flight: int = 0
     max_in_flight: int = 0
+    connections: int = 0
+    """TCP connections accepted (keep-alive clients reuse theirs)."""
     faults: Counter[str] = field(default_factory=Counter)
     """Faults served, by `Fault` value."""
 
@@ -205,6 +212,8 @@ class OpenAITestServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        with self._lock:
+            self.stats.connections += 1
         try:
             while True:
                 request = await _read_request(reader)
@@ -241,6 +250,9 @@ class OpenAITestServer:
         route = path.split("?", 1)[0].rstrip("/")
         if method == "GET" and route == "/v1/models":
             return 200, {}, _json(self._models())
+        if method == "GET" and route == "/_stats":
+            with self._lock:
+                return 200, {}, _json(asdict(self.stats))
         if method == "POST" and route in ("/v1/chat/completions", "/v1/completions"):
             if body is None:
                 return 400, {}, _json(_error("request body is not a JSON object", "invalid_request_error"))
@@ -449,3 +461,21 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="OpenAI-compatible test server on loopback.")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each completion")
+    parser.add_argument("--model", default="test-model")
+    parser.add_argument("--context-window", type=int, default=4096)
+    args = parser.parse_args(argv)
+    with OpenAITestServer(model=args.model, latency=args.latency, context_window=args.context_window) as server:
+        print(server.url, flush=True)
+        sys.stdin.read()  # serve until the parent closes our stdin
+
+
+if __name__ == "__main__":
+    main()

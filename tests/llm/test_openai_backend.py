@@ -151,7 +151,7 @@ def test_async_calls(server):
         return await asyncio.gather(*(model.acomplete(CompletionRequest.from_text(QUESTION)) for _ in range(3)))
 
     assert [c.text for c in asyncio.run(run())] == [ANSWER] * 3
-    # a second event loop gets its own client
+    # a second event loop works as well as the first
     assert asyncio.run(model.acomplete(CompletionRequest.from_text(QUESTION))).text == ANSWER
 
 
