@@ -333,6 +333,10 @@ class _TreePacker(Packer):
         kind = DECLARATION_TYPES.get(core.type, "function")
         return Declaration(name, kind, _signature(self.data, core))
 
+    def is_declaration(self, unit: Unit) -> bool:
+        group: _Group = unit.payload
+        return group.core is not None and not group.imports and _unwrap(group.core) is not None
+
     def kind(self, unit: Unit) -> str | None:
         group: _Group = unit.payload
         if group.imports:

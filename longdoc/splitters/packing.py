@@ -195,6 +195,10 @@ class Packer:
     def kind(self, unit: Unit) -> str | None:
         return None
 
+    def is_declaration(self, unit: Unit) -> bool:
+        """Cheaper than `declaration(unit) is not None`; subclasses may override."""
+        return self.declaration(unit) is not None
+
     # -- packing -------------------------------------------------------------------------
     def fits(self, start: int, end: int) -> bool:
         estimate = self.ranges.estimate(start, end)
@@ -280,12 +284,13 @@ class Packer:
                 members_open = True
 
     def _preferred_cut(self, units: Sequence[Unit], bounds: list[int], index: int) -> int:
-        """Where to cut when unit `index` does not fit: the nearest earlier unit boundary
-        (within the open chunk, keeping it at least `PREFERRED_FILL` full) that starts a
-        statement or member on its own line; else the nearest line start; else `index`."""
+        """Where to cut when unit `index` does not fit. Looking back through the open chunk
+        (while it stays at least `PREFERRED_FILL` full): the nearest declaration on its own
+        line, else the nearest statement or member on its own line, else the nearest line
+        start, else `index` itself."""
         data, open_start = self.data, self.open
         floor = self.limit * PREFERRED_FILL
-        fallback = None
+        member = line = None
         for candidate in range(index, -1, -1):
             position = bounds[candidate]
             if position <= open_start:
@@ -293,11 +298,17 @@ class Packer:
             if candidate < index and self.ranges.estimate(open_start, position) < floor:
                 break
             if data[position - 1] == 0x0A:
-                if units[candidate].member:
+                unit = units[candidate]
+                if unit.member and self.is_declaration(unit):
                     return candidate
-                if fallback is None:
-                    fallback = candidate
-        return index if fallback is None else fallback
+                if member is None and unit.member:
+                    member = candidate
+                if line is None:
+                    line = candidate
+        for choice in (member, line):
+            if choice is not None:
+                return choice
+        return index
 
     def split_unit(
         self, unit: Unit, start: int, end: int, depth: int, declared: Declaration | None
