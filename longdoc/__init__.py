@@ -7,12 +7,15 @@ from .pipelines.agent_write import WriteResult, write
 from .results import AnswerResult, Citation
 from .sources import LoadResult, Skipped, load
 from .splitters import TokenSplitter, split_document, split_documents
+from .splitters.code import CodeSplitter
+from .splitters.outline import build_outline
 from .tokens import count_tokens, get_encoding, token_counter
 
 __all__ = [
     "AnswerResult",
     "Chunk",
     "Citation",
+    "CodeSplitter",
     "Document",
     "LoadResult",
     "LongdocError",
@@ -23,6 +26,7 @@ __all__ = [
     "aask",
     "ask",
     "asummarize",
+    "build_outline",
     "count_tokens",
     "get_encoding",
     "load",
