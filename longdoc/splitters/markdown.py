@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..documents import Chunk, Document
-from .packing import Declaration, Packer, RangeCounter, TokenCounter, Unit
+from .packing import (
+    Declaration,
+    Packer,
+    RangeCounter,
+    TokenCounter,
+    Unit,
+    build_chunks,
+    line_splitter,
+)
 
 _ATX = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _SETEXT = re.compile(rb"^ {0,3}(=+|-+)[ \t]*\r?$")
@@ -139,8 +147,6 @@ class MarkdownSplitter:
         self.counter = counter
 
     def split(self, document: Document) -> list[Chunk]:
-        from .code import build_chunks, line_splitter
-
         if not document.text:
             return []
         data = document.text.encode("utf-8", "surrogatepass")

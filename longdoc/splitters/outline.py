@@ -19,8 +19,15 @@ from tree_sitter import Node
 from ..documents import Document
 from ..errors import SplitError
 from ..tokens import DEFAULT_ENCODING, TokenCounter, token_counter
-from .code import BODY_TYPES, DECLARATION_TYPES, WRAPPER_TYPES, _name_of, _signature, _unwrap
 from .languages import MARKDOWN, document_language, get_parser
+from .syntax import (
+    BODY_TYPES,
+    DECLARATION_TYPES,
+    WRAPPER_TYPES,
+    declared_name,
+    declared_node,
+    signature,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +111,10 @@ def _walk(
         if child_type in BODY_TYPES or child_type == "ERROR":
             _walk(data, child, scope, depth, out, parent_kind)
             continue
-        core = _unwrap(child) if child_type in DECLARATION_TYPES or child_type in WRAPPER_TYPES else None
+        core = declared_node(child) if child_type in DECLARATION_TYPES or child_type in WRAPPER_TYPES else None
         if core is None:
             continue
-        name = _name_of(core)
+        name = declared_name(core)
         if not name:
             continue
         kind = DECLARATION_TYPES.get(core.type, "function")
@@ -116,7 +123,7 @@ def _walk(
         out.append(Definition(
             name=name, qualname=".".join((*scope, name)), kind=kind,
             line=child.start_point[0] + 1, end_line=child.end_point[0] + 1,
-            signature=_short(_signature(data, core)), depth=depth,
+            signature=_short(signature(data, core)), depth=depth,
         ))  # fmt: skip
         if kind in CONTAINER_KINDS:
             for body_child in core.children:

@@ -7,7 +7,8 @@ exactly, so the packer can try thousands of boundaries for the cost of one encod
 The packer walks "units" (a declaration with its comments, an import block, a
 statement): consecutive units are merged while they fit; a unit too large for a chunk
 is split along its children, keeping the enclosing declarations as context; a leaf too
-large is split by lines and, for a line too large, by the token splitter.
+large is split by lines and, for a line too large, by the token splitter. `build_chunks`
+turns the packer's cuts into `Chunk`s with exact counts, offsets and metadata.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Any
 
 import tiktoken
 
+from ..documents import Chunk, Document
 from ..tokens import DEFAULT_ENCODING, get_encoding
+from .token import TokenSplitter
 
 TokenCounter = Callable[[str], int]
 
@@ -351,3 +354,96 @@ class Packer:
             return self.cuts
         finally:
             self.cuts, self.open, self.margin = saved
+
+
+def line_splitter(
+    data: bytes, limit: int, counter: str | TokenCounter | None
+) -> Callable[[int, int], list[int]]:
+    """A function giving the cut positions inside one line too long for a chunk: the token
+    splitter's, in bytes of `data`."""
+
+    def split_line(start: int, end: int) -> list[int]:
+        piece = data[start:end].decode("utf-8", "surrogatepass")
+        chunks = TokenSplitter(limit, counter=counter).split(Document.from_text(piece))
+        positions, offset, previous = [], start, 0
+        for chunk in chunks[1:]:
+            offset += len(piece[previous : chunk.start].encode("utf-8", "surrogatepass"))
+            previous = chunk.start
+            positions.append(offset)
+        return positions
+
+    return split_line
+
+
+def _char_offsets(data: bytes, positions: list[int]) -> list[int]:
+    """Character offsets of sorted UTF-8 byte offsets (all at character boundaries)."""
+    if len(positions) == 0 or data.isascii():
+        return list(positions)
+    result, chars, previous = [], 0, 0
+    for position in positions:
+        chars += len(data[previous:position].decode("utf-8", "surrogatepass"))
+        previous = position
+        result.append(chars)
+    return result
+
+
+def _qualify(module: str | None, parts: tuple[str, ...]) -> str:
+    return ".".join((module, *parts)) if module else ".".join(parts)
+
+
+def build_chunks(
+    document: Document,
+    data: bytes,
+    packer: Packer,
+    base_meta: dict,
+    module: str | None,
+    section_key: str | None = None,
+) -> list[Chunk]:
+    """Chunks from the packer's cuts: exact token counts, repairs, offsets and metadata.
+
+    With `section_key`, the chunk's innermost declaration name goes under that key
+    (Markdown headings) instead of a qualified `symbol`.
+    """
+    bounds = [0, *packer.cuts, len(data)]
+    pieces: list[tuple[int, int, ChunkInfo]] = []
+    info = packer.infos[0]
+    for start, end in pairwise(bounds):
+        info = packer.infos.get(start, info)
+        if start >= end:
+            continue
+        if packer.ranges.exact(start, end) <= packer.limit:
+            pieces.append((start, end, info))
+            continue
+        inner = [start, *packer.repair(start, end), end]
+        pieces.extend((a, b, info) for a, b in pairwise(inner) if a < b)
+    positions = sorted({p for a, b, _ in pieces for p in (a, b)})
+    char_of = dict(zip(positions, _char_offsets(data, positions), strict=True))
+    text = document.text
+    chunks: list[Chunk] = []
+    line = 1  # the line of byte offset `a`, counted incrementally
+    for index, (a, b, info) in enumerate(pieces):
+        start, end = char_of[a], char_of[b]
+        inner_newlines = data.count(b"\n", a, b - 1)
+        lines = (line, line + inner_newlines)
+        line += inner_newlines + (data[b - 1] == 0x0A)
+        meta = dict(base_meta)
+        if info.symbol is not None:
+            symbol, kind = info.symbol, info.kind
+        else:
+            symbol, kind = info.scope, info.first_kind
+        if section_key is not None:
+            if symbol:
+                meta[section_key] = symbol[-1]
+        elif symbol or module:
+            meta["symbol"] = _qualify(module, symbol)
+            if len(info.symbols) > 1:
+                meta["symbols"] = [_qualify(module, s) for s in info.symbols]
+        if kind:
+            meta["node_kind"] = kind
+        if info.context:
+            meta["context"] = "\n".join(info.context)
+        chunks.append(Chunk(
+            doc_id=document.id, index=index, start=start, end=end, text=text[start:end],
+            tokens=packer.ranges.exact(a, b), lines=lines, meta=meta,
+        ))  # fmt: skip
+    return chunks

@@ -10,14 +10,9 @@ import pytest
 from longdoc.documents import Chunk, Document
 from longdoc.splitters import languages as languages_module
 from longdoc.splitters import split_document
-from longdoc.splitters.code import (
-    ATTACHED_TYPES,
-    COMMENT_TYPES,
-    CodeSplitter,
-    _unwrap,
-    module_name,
-)
+from longdoc.splitters.code import CodeSplitter, module_name
 from longdoc.splitters.languages import get_parser
+from longdoc.splitters.syntax import ATTACHED_TYPES, COMMENT_TYPES, declared_node
 from longdoc.tokens import count_tokens
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -49,7 +44,7 @@ def declaration_starts(text: str, language: str) -> set[int]:
     while stack:
         node = stack.pop()
         for child in node.children:
-            if child.type in COMMENT_TYPES or child.type in ATTACHED_TYPES or _unwrap(child):
+            if child.type in COMMENT_TYPES or child.type in ATTACHED_TYPES or declared_node(child):
                 starts.add(len(data[: child.start_byte].decode()))
             if child.child_count:
                 stack.append(child)
