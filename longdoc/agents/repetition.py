@@ -8,6 +8,8 @@ repetitive after repair.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Iterable
 
@@ -70,12 +72,40 @@ def _cut_word_loop(text: str) -> str:
     return text
 
 
-def _near_any(bag: set[str], others: list[set[str]]) -> bool:
-    for other in others:
-        union = len(bag | other)
-        if union and len(bag & other) / union >= NEAR_DUPLICATE:
-            return True
-    return False
+class _NearIndex:
+    """Sets of words, searchable for one with Jaccard similarity >= NEAR_DUPLICATE.
+
+    Prefix filtering (exact): with the words of every set in one fixed order, two sets that
+    similar must share a word among the first len - ceil(t*len) + 1 words of each, so only
+    those prefix words are indexed and looked up, not every earlier sentence compared.
+    """
+
+    def __init__(self) -> None:
+        self._sets: list[frozenset[str]] = []
+        self._postings: dict[str, list[int]] = {}
+
+    @staticmethod
+    def _prefix(bag: frozenset[str]) -> list[str]:
+        size = len(bag) - math.ceil(NEAR_DUPLICATE * len(bag)) + 1
+        return sorted(bag)[:size]
+
+    def add(self, bag: frozenset[str]) -> None:
+        index = len(self._sets)
+        self._sets.append(bag)
+        for word in self._prefix(bag):
+            self._postings.setdefault(word, []).append(index)
+
+    def has_near(self, bag: frozenset[str]) -> bool:
+        checked: set[int] = set()
+        for word in self._prefix(bag):
+            for index in self._postings.get(word, ()):
+                if index in checked:
+                    continue
+                checked.add(index)
+                other = self._sets[index]
+                if len(bag & other) >= NEAR_DUPLICATE * len(bag | other):
+                    return True
+        return False
 
 
 def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
@@ -87,7 +117,11 @@ def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
     text cuts it at the loop's start. Paragraph breaks of the kept text are preserved.
     """
     seen = set(earlier)
-    long_seen = [set(key.split()) for key in seen if len(key.split()) >= NEAR_MIN_WORDS]
+    near = _NearIndex()
+    for key in seen:
+        words = key.split()
+        if len(words) >= NEAR_MIN_WORDS:
+            near.add(frozenset(words))
     kept: list[str] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group()
@@ -96,24 +130,26 @@ def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
         key = sentence_key(sentence)
         words = key.split()
         if len(words) >= MIN_SENTENCE_WORDS:
-            bag = set(words)
-            if key in seen or (len(words) >= NEAR_MIN_WORDS and _near_any(bag, long_seen)):
+            bag = frozenset(words)
+            if key in seen or (len(words) >= NEAR_MIN_WORDS and near.has_near(bag)):
                 if sentence.endswith("\n"):
                     kept.append("\n")
                 continue
             seen.add(key)
             if len(words) >= NEAR_MIN_WORDS:
-                long_seen.append(bag)
+                near.add(bag)
         kept.append(sentence)
     joined = re.sub(r"\n{3,}", "\n\n", "".join(kept))
     return _cut_word_loop(joined).strip()
 
 
-def sentence_keys(text: str) -> set[str]:
-    """Keys of the sentences of `text` long enough to count as repeats."""
+@functools.lru_cache(maxsize=256)
+def sentence_keys(text: str) -> frozenset[str]:
+    """Keys of the sentences of `text` long enough to count as repeats (memoised: the writer
+    asks again for every earlier section at every call)."""
     keys = set()
     for match in _SENTENCE.finditer(text):
         key = sentence_key(match.group())
         if len(key.split()) >= MIN_SENTENCE_WORDS:
             keys.add(key)
-    return keys
+    return frozenset(keys)

@@ -13,6 +13,7 @@ is what a resume must not lose), never the prompts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import operator
@@ -136,12 +137,12 @@ async def open_checkpointer(path: Path, *, durable: bool = True):
         yield saver
 
 
-def _usage_delta(before: RunUsage, after: RunUsage) -> dict[str, int]:
+def _usage_dict(usage: RunUsage) -> dict[str, int]:
     return {
-        "calls": after.calls - before.calls,
-        "cached_calls": after.cached_calls - before.cached_calls,
-        "prompt_tokens": after.prompt_tokens - before.prompt_tokens,
-        "completion_tokens": after.completion_tokens - before.completion_tokens,
+        "calls": usage.calls,
+        "cached_calls": usage.cached_calls,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
     }
 
 
@@ -180,27 +181,31 @@ class AgentWrite:
             instruction, target_words, self.model.name, section_words=self.section_words, window=self.window
         )
 
-    def _graph(self, planner: PlannerAgent, writer: WriterAgent):
+    @functools.cached_property
+    def _app(self):
+        """The compiled graph, built once per pipeline; nodes make their agents per call, so
+        concurrent writes on one pipeline never share usage counters."""
+
         async def plan_node(state: WriteState) -> dict[str, Any]:
-            before = planner.usage.model_copy()
+            planner = PlannerAgent(self.model, section_words=self.section_words)
             plan = await planner.aplan(state["instruction"], state["target_words"])
             if self.on_plan:
                 self.on_plan(plan)
-            return {"plan": plan.model_dump(mode="json"), "plan_usage": _usage_delta(before, planner.usage)}
+            return {"plan": plan.model_dump(mode="json"), "plan_usage": _usage_dict(planner.usage)}
 
         async def write_node(state: WriteState) -> dict[str, Any]:
             plan = Plan.model_validate(state["plan"])
             done = state.get("sections", [])
             index = len(done)
             budget = carried_budget(plan, index, [s["words"] for s in done])
-            before = writer.usage.model_copy()
+            writer = WriterAgent(self.model, window=self.window)
             started = time.perf_counter()
             draft = await writer.awrite(plan, index, [s["text"] for s in done], budget=budget)
             if self.on_section:
                 self.on_section(draft, len(plan.sections))
             record = draft.model_dump() | {
                 "seconds": time.perf_counter() - started,
-                "usage": _usage_delta(before, writer.usage),
+                "usage": _usage_dict(writer.usage),
             }
             return {"sections": [record]}
 
@@ -220,9 +225,7 @@ class AgentWrite:
         """Write `instruction` at `target_words`, resuming a checkpointed run of the same key."""
         if target_words < 1:
             raise ValueError(f"target_words must be positive, got {target_words}")
-        planner = PlannerAgent(self.model, section_words=self.section_words)
-        writer = WriterAgent(self.model, window=self.window)
-        app = self._graph(planner, writer)
+        app = self._app
         thread = key or self.key(instruction, target_words)
         steps = section_count(target_words, self.section_words)
         config = {"configurable": {"thread_id": thread}, "recursion_limit": steps + 10}

@@ -1,0 +1,120 @@
+"""Dataset generation throughput against a latency-injecting OpenAI-compatible server.
+
+    .venv/bin/python benchmarks/bench_dataset.py [--prompts 64] [--words 1000] [--latency 0.1]
+
+64 prompts of ~1,000 words go through AgentWrite (plan + sections, each a model call)
+against `longdoc.testing.openai_server` with 100 ms per call, run in its own process so the
+server does not share the client's interpreter. Efficiency = ideal / wall time, where the
+ideal is total calls x latency / concurrency (every slot busy all the time). The run at
+concurrency 32 is the target (>= 80%); lower concurrencies are shown beside it. Each run
+writes to a fresh OUT, with the response cache off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._results import markdown_table, write_section
+from longdoc.config import Settings
+from longdoc.llm import load_model
+from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
+from longdoc.pipelines.dataset_input import PromptItem
+
+SERVER = """
+import sys, time
+from longdoc.testing.openai_server import OpenAITestServer
+from longdoc.testing.writing import author_reply
+server = OpenAITestServer(reply=author_reply, latency=float(sys.argv[1]), context_window=1_000_000).start()
+print(server.url, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+def run_once(url: str, model_name: str, prompts: list[PromptItem], concurrency: int, latency: float) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix="bench-dataset-"))
+    settings = Settings.from_env(
+        base_url=url, model=model_name, concurrency=concurrency, cache=False, cache_dir=folder / "cache"
+    )
+    model = load_model(settings)
+    _ = model.context_window  # asks the server for its window once, before the clock starts
+    started = time.perf_counter()
+    report = asyncio.run(
+        generate_dataset(prompts, model, folder / "out.jsonl", options=DatasetOptions(concurrency=concurrency))
+    )
+    wall = time.perf_counter() - started
+    rows = [json.loads(line) for line in (folder / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    ideal = report.calls * latency / concurrency
+    return {
+        "concurrency": concurrency,
+        "rows": len(rows),
+        "rejected": report.rejected,
+        "failed": len(report.failed),
+        "calls": report.calls,
+        "wall": wall,
+        "ideal": ideal,
+        "efficiency": ideal / wall,
+        "rows_per_min": 60 * len(rows) / wall,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--words", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    args = parser.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(args.latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = server.stdout.readline().strip()
+        # Warm up once (imports, tokenizer data, connection pool code paths): not timed.
+        warm = [PromptItem(line=1, prompt="Write a warm-up essay.", words=args.words)]
+        run_once(url, "test-model", warm, 1, args.latency)
+        results = []
+        for concurrency in args.concurrency:
+            prompts = [
+                PromptItem(line=i + 1, prompt=f"Write a {args.words}-word essay on subject {i} (run c={concurrency}).", words=args.words)
+                for i in range(args.prompts)
+            ]
+            result = run_once(url, "test-model", prompts, concurrency, args.latency)
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+    table = markdown_table(
+        ["concurrency", "rows", "model calls", "wall s", "ideal s", "efficiency", "rows/min"],
+        [
+            [r["concurrency"], r["rows"], r["calls"], round(r["wall"], 2), round(r["ideal"], 2), f"{r['efficiency']:.0%}", round(r["rows_per_min"])]
+            for r in results
+        ],
+    )
+    target = next((r for r in results if r["concurrency"] == 32), None)
+    verdict = (
+        f"At concurrency 32: **{target['efficiency']:.0%}** of ideal (target >= 80%)." if target else ""
+    )
+    write_section(
+        "bench_dataset",
+        f"""{args.prompts} prompts x ~{args.words} words through AgentWrite (plan + sections) against the
+latency-injecting test server ({args.latency * 1000:.0f} ms per call, separate process), openai backend, cache off.
+Ideal = model calls x latency / concurrency. {verdict}
+
+{table}
+""",
+    )
+
+
+if __name__ == "__main__":
+    main()
