@@ -28,6 +28,8 @@ COMMAND_MODULES: list[str] = [
     "longdoc.commands.ask",
     "longdoc.commands.summarize",
     "longdoc.commands.eval",
+    "longdoc.commands.needle",
+    "longdoc.commands.qa",
     "longdoc.commands.write",
     "longdoc.commands.dataset",
     "longdoc.commands.llm",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from ..documents import Chunk, Document, LineIndex
-from ..errors import ConfigError, LogprobsUnsupported
+from ..errors import ConfigError, EmptyResponse, LogprobsUnsupported
 from ..llm.base import Completion, Model, RunUsage, TokenLogprob
 from ..prompts import PromptTemplate, load_prompt
 from ..results import SegmentScore
@@ -323,7 +323,12 @@ class CertaintyScorer:
 
         async def worker() -> None:
             for i in next_index:
-                completion = await self.model.acomplete(self.request(segments[i].text, question))
+                try:
+                    completion = await self.model.acomplete(self.request(segments[i].text, question))
+                except EmptyResponse:  # ended at once: no distribution to read, no certainty
+                    self.usage.calls += 1
+                    scores[i] = math.log(self.top_k)
+                    continue
                 self.usage.add(completion)
                 scores[i] = self.entropy_of(completion)
 

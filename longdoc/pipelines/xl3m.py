@@ -1,0 +1,168 @@
+"""The XL3M strategy: select the key context by segment relevance, then answer from it with
+the manager agent. Two graph steps: `select` (score every segment, keep the best that fit
+the budget) and `answer`. Graph state holds segment indices and scores, never text."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Sequence
+from typing import Any, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+
+from ..agents.manager import ManagerAgent
+from ..agents.notes import Evidence, NoteEntry, Notes
+from ..documents import Document
+from ..errors import ConfigError, PipelineError
+from ..llm.base import Model, RunUsage
+from ..prompts import load_prompt
+from ..results import AnswerResult, Citation
+from ..splitters.relevance import (
+    DEFAULT_QUESTION_TOKENS,
+    DEFAULT_SEGMENT_TOKENS,
+    SegmentScorer,
+    Selection,
+    aselect_key_context,
+)
+from ..tokens import token_counter
+from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
+
+ANSWER_PROMPT = "xl3m_answer"
+
+MIN_KEY_CONTEXT = 128
+"""Below this the key context holds too little to answer from: the window is too small."""
+
+
+def key_context_budget(
+    window: int, question: str, *, answer_tokens: int = MANAGER_OUTPUT_QUESTION, prompt: str = ANSWER_PROMPT
+) -> int:
+    """Tokens the key context may take: the window less a safety margin (tokenizer
+    differences), the answer prompt's own text, the question and the answer reserve."""
+    count = token_counter()
+    template = load_prompt(prompt)
+    instruction = max(
+        count(part.replace("$notes", "").replace("$question", ""))
+        for part in (template.completion or "", (template.system or "") + "\n" + template.user)
+    )
+    safety = max(SAFETY_MIN, int(window * SAFETY_FRACTION))
+    budget = window - safety - instruction - count(question) - answer_tokens
+    if budget < MIN_KEY_CONTEXT:
+        raise ConfigError(
+            f"a {window}-token window leaves {budget} tokens for the key context; "
+            f"at least {MIN_KEY_CONTEXT} are needed (raise --window)"
+        )
+    return budget
+
+
+def key_context_notes(selection: Selection) -> Notes:
+    """The key context as the manager's notes: one entry per selected segment, whose evidence
+    is the segment itself (the manager's fallback when the model writes nothing)."""
+    count = token_counter()
+    entries = []
+    for i, (segment, score, keep) in enumerate(
+        zip(selection.segments, selection.scores, selection.selected, strict=True)
+    ):
+        if keep:
+            relevance = math.exp(-score) if selection.lower_is_better else score  # > 0, higher = better
+            evidence = Evidence(text=segment.text, start=segment.start, end=segment.end, lines=segment.lines, score=relevance)
+            entries.append(NoteEntry(chunk=i, source=segment.source, lines=segment.lines, evidence=(evidence,), relevance=relevance))
+    text = selection.context
+    return Notes(entries=tuple(entries), text=text, tokens=count(text) if text else 0)
+
+
+class XL3MState(TypedDict, total=False):
+    question: str
+    selected: list[int]
+    scores: list[float]
+    answer: str
+
+
+async def axl3m(
+    documents: Sequence[Document],
+    question: str | None,
+    model: Model,
+    scorer: SegmentScorer,
+    *,
+    window: int | None = None,
+    budget: int | None = None,
+    segment_tokens: int = DEFAULT_SEGMENT_TOKENS,
+    question_tokens: int = DEFAULT_QUESTION_TOKENS,
+    answer_tokens: int = MANAGER_OUTPUT_QUESTION,
+) -> AnswerResult:
+    """Answer `question` (None: the input's last tokens are the question) from the key
+    context the scorer selects; the result's `segments` report every segment's score."""
+    if not documents:
+        raise PipelineError("no document to read", stage="select")
+    window = window or model.context_window
+    started = time.perf_counter()
+    found: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+    usage = RunUsage()
+
+    async def select(state: XL3MState) -> dict[str, Any]:
+        t = time.perf_counter()
+        q = state.get("question")
+        room = budget or key_context_budget(window, q or "", answer_tokens=answer_tokens)
+        selection = await aselect_key_context(
+            documents, q, scorer, budget=room, segment_tokens=segment_tokens, question_tokens=question_tokens
+        )
+        found["selection"] = selection
+        timings["select_s"] = round(time.perf_counter() - t, 3)
+        return {
+            "question": selection.question,
+            "selected": [i for i, keep in enumerate(selection.selected) if keep],
+            "scores": selection.scores,
+        }
+
+    async def answer(state: XL3MState) -> dict[str, Any]:
+        t = time.perf_counter()
+        selection: Selection = found["selection"]
+        notes = key_context_notes(selection)
+        manager = ManagerAgent(
+            model,
+            mode="question",
+            max_tokens=answer_tokens,
+            counter=token_counter(),
+            notes_cap=max(notes.tokens, 1),
+            window=window,
+            template=load_prompt(ANSWER_PROMPT),
+        )
+        result = await manager.arun([notes], question=state["question"])
+        usage.add(result.completion)
+        timings["answer_s"] = round(time.perf_counter() - t, 3)
+        return {"answer": result.answer}
+
+    graph = StateGraph(XL3MState)
+    graph.add_node("select", select)
+    graph.add_node("answer", answer)
+    graph.add_edge(START, "select")
+    graph.add_edge("select", "answer")
+    graph.add_edge("answer", END)
+    values = await graph.compile().ainvoke({"question": question} if question else {}, config={"recursion_limit": 4})
+
+    selection = found["selection"]
+    total = selection.usage.model_copy()
+    for name in ("calls", "cached_calls", "prompt_tokens", "completion_tokens"):
+        setattr(total, name, getattr(total, name) + getattr(usage, name))
+    timings["total_s"] = round(time.perf_counter() - started, 3)
+    return AnswerResult(
+        answer=values.get("answer", ""),
+        strategy="xl3m",
+        chunks=len(selection.segments),
+        citations=[
+            Citation(source=s.source, start=s.start, end=s.end, lines=s.lines)
+            for s, keep in zip(selection.segments, selection.selected, strict=True)
+            if keep
+        ],
+        usage=total,
+        timings=timings,
+        notes=[selection.context],
+        segments=selection.segment_scores(),
+    )
+
+
+def xl3m(documents: Sequence[Document], question: str | None, model: Model, scorer: SegmentScorer, **options: Any) -> AnswerResult:
+    """Synchronous `axl3m` (runs its own event loop)."""
+    return asyncio.run(axl3m(documents, question, model, scorer, **options))
