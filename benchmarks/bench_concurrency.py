@@ -68,14 +68,17 @@ def run_threads(model, requests, workers: int) -> float:
 def server_process(latency: float) -> Iterator[str]:
     """The test server in its own process (a real server never shares our GIL)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "longdoc.testing.openai_server", "--latency", str(latency)],
+        [sys.executable, "-m", "longdoc.testing", "--latency", str(latency)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise RuntimeError(f"the test server did not start (said {url!r})")
+        yield url
     finally:
         assert proc.stdin is not None
         proc.stdin.close()

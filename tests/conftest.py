@@ -13,7 +13,14 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path, monkeypatch, model_dir):
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LONGDOC_MODEL", "TIKTOKEN_CACHE_DIR"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "LONGDOC_MODEL",
+        "TIKTOKEN_CACHE_DIR",
+        "LONGDOC_API_KEY",
+        "LONGDOC_COMPLETION_STYLE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LONGDOC_CACHE_DIR", str(tmp_path / "longdoc-cache"))
     monkeypatch.setenv("LONGDOC_MODEL_DIR", str(model_dir))

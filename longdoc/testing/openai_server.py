@@ -23,7 +23,7 @@ JSON at `GET /_stats`); `requests` records each request's path, headers and JSON
 (tests check what reached the server).
 
 Run it as its own process (so that a benchmark's client does not share a GIL with it):
-`python -m longdoc.testing.openai_server --latency 0.1` prints its URL, then serves until
+`python -m longdoc.testing --latency 0.1` prints its URL, then serves until
 its standard input closes.
 """
 
@@ -475,7 +475,3 @@ def main(argv: list[str] | None = None) -> None:
     with OpenAITestServer(model=args.model, latency=args.latency, context_window=args.context_window) as server:
         print(server.url, flush=True)
         sys.stdin.read()  # serve until the parent closes our stdin
-
-
-if __name__ == "__main__":
-    main()
