@@ -84,14 +84,41 @@ def _prepare(documents: list[Document], task: coa.ChainTask, strategy: str, wind
     return coa.prepare(documents, task, window=window, strategy=strategy, chunks=chunks, splitter=splitter)
 
 
+LOCAL_SUMMARY_BUDGET = 16_000
+"""Document tokens a repository summary reads on the embedded model by default: about two
+minutes on two free cores (~280 prompt tokens/s). Larger repositories are condensed to
+their docs, outline and file heads (see pipelines.condense); other models read everything."""
+
+
+def _is_local(model: Model) -> bool:
+    from .llm.local import LOCAL_MODEL_NAME
+
+    return model.name == LOCAL_MODEL_NAME
+
+
+def _condensed(documents: list[Document], task: coa.ChainTask, model: Model, budget: int | None) -> list[Document]:
+    """The documents a repository summary reads: all of them, or within `budget` tokens."""
+    if task.mode != "repository":
+        return documents
+    if budget is None:
+        budget = LOCAL_SUMMARY_BUDGET if _is_local(model) else 0
+    if budget <= 0:
+        return documents
+    from .pipelines.condense import condense_repository
+
+    return condense_repository(documents, budget)
+
+
 def _read(
     source: Source, mode: str, *, question: str = "", words: int | None = None, focus: str | None = None,
     strategy: str, settings: Settings | None, model: Model | None, chunks: Sequence[Chunk] | None,
-    splitter: str, progress: coa.ProgressCallback | None,
+    splitter: str, progress: coa.ProgressCallback | None, budget: int | None = None,
 ) -> AnswerResult:
     documents = load_documents(source)
     task = _task(mode, documents, question=question, words=words, focus=focus)
     settings, model, window = _model_and_window(settings, model)
+    if chunks is None:
+        documents = _condensed(documents, task, model, budget)
     run = _prepare(documents, task, strategy, window, chunks, splitter)
     return coa.execute(run, model, settings=settings, progress=progress)
 
@@ -130,16 +157,19 @@ def summarize(
     chunks: Sequence[Chunk] | None = None,
     splitter: str = "auto",
     progress: coa.ProgressCallback | None = None,
+    budget: int | None = None,
 ) -> AnswerResult:
     """Summarize `source` in about `words` words (200 by default), optionally on a `focus`.
 
     A source with code is summarized as a repository (modules, responsibilities, public
     APIs, how parts connect); anything else as prose (events, characters, arguments,
-    structure).
+    structure). `budget` caps the document tokens a repository summary reads (its docs,
+    outline and file heads first); None means 16,000 on the embedded model and no cap
+    elsewhere, 0 means no cap.
     """
     return _read(
         source, "summary", words=words, focus=focus, strategy=strategy, settings=settings,
-        model=model, chunks=chunks, splitter=splitter, progress=progress,
+        model=model, chunks=chunks, splitter=splitter, progress=progress, budget=budget,
     )
 
 
@@ -163,16 +193,15 @@ def plan(
     settings: Settings | None = None,
     model: Model | None = None,
     splitter: str = "auto",
+    budget: int | None = None,
 ) -> coa.ChainPlan:
     """What `ask` (with a question) or `summarize` would do: chunks, calls, prompt tokens.
-    No model call is made (the model is only asked for its context window, unless the
-    settings name one)."""
+    No model call is made (the model object is only asked its name and context window;
+    the embedded model's server starts on the first call, not before)."""
     documents = load_documents(source)
     mode = "question" if question is not None else "summary"
     task = _task(mode, documents, question=question or "", words=words, focus=focus)
-    settings = settings or Settings.from_env()
-    if settings.window:
-        window = settings.window
-    else:
-        settings, model, window = _model_and_window(settings, model)
+    settings, model, window = _model_and_window(settings, model)
+    if mode == "summary":
+        documents = _condensed(documents, task, model, budget)
     return _prepare(documents, task, strategy, window, None, splitter).plan()

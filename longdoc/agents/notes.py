@@ -111,9 +111,9 @@ class Notes(BaseModel):
     """The rendering the next worker (or the manager) reads."""
     tokens: int = 0
 
-    def add(self, entry: NoteEntry, *, cap: int, counter: TokenCounter, mode: Mode) -> Notes:
-        """These notes with `entry` appended, re-rendered within `cap` tokens."""
-        entries = (*self.entries, entry)
+    def add(self, *new: NoteEntry, cap: int, counter: TokenCounter, mode: Mode) -> Notes:
+        """These notes with the `new` entries appended, re-rendered within `cap` tokens."""
+        entries = (*self.entries, *new)
         kept, text = render_entries(entries, cap=cap, counter=counter, mode=mode)
         return Notes(entries=kept, text=text, tokens=counter(text) if text else 0)
 

@@ -8,6 +8,8 @@ chunk's sentences it relied on, selected verbatim by the pipeline (see agents.no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 from ..documents import Chunk
@@ -20,6 +22,7 @@ from .notes import (
     NoteEntry,
     Notes,
     TokenCounter,
+    content_words,
     entry_relevance,
     is_grounded,
     select_evidence,
@@ -51,6 +54,26 @@ def without_trailing_space(request: CompletionRequest) -> CompletionRequest:
     if request.prompt is None or not request.prompt.endswith(" "):
         return request
     return request.model_copy(update={"prompt": request.prompt.rstrip(" ")})
+
+
+def as_bundle(chunks: Chunk | Sequence[Chunk]) -> list[Chunk]:
+    bundle = [chunks] if isinstance(chunks, Chunk) else list(chunks)
+    if not bundle:
+        raise ValueError("a worker needs at least one chunk")
+    return bundle
+
+
+def bundle_text(bundle: Sequence[Chunk]) -> str:
+    """The material a worker reads: the chunk's text, or each bundled chunk under its label."""
+    if len(bundle) == 1:
+        return bundle[0].text
+    return "\n\n".join(f"=== {chunk_label(c)} ===\n{c.text}" for c in bundle)
+
+
+def bundle_label(bundle: Sequence[Chunk]) -> str:
+    if len(bundle) == 1:
+        return chunk_label(bundle[0])
+    return f"{len(bundle)} files, {bundle[0].source} to {bundle[-1].source}"
 
 
 def chunk_label(chunk: Chunk) -> str:
@@ -103,7 +126,8 @@ class WorkerResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     notes: Notes
-    entry: NoteEntry
+    entries: tuple[NoteEntry, ...]
+    """What this worker added: one entry per chunk it read."""
     raw: str
     """The model's text before cleaning (kept for --trace and debugging)."""
     completion: Completion
@@ -138,16 +162,18 @@ class WorkerAgent:
         self.seed = COMPLETION_SEEDS.get(mode, "") if model.completion_style else ""
 
     def request(
-        self, chunk: Chunk, previous: Notes, *, question: str = "", position: int = 1, total: int = 1
+        self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
+        position: int = 1, total: int = 1,
     ) -> CompletionRequest:
+        bundle = as_bundle(chunks)
         notes_block = f"Notes from earlier parts:\n{previous.text}\n\n" if previous.text else ""
         request = self.template.request(
             max_tokens=self.max_tokens,
             question=question,
             notes=previous.text or "(none yet)",
             notes_block=notes_block,
-            chunk=chunk.text,
-            source=chunk_label(chunk),
+            chunk=bundle_text(bundle),
+            source=bundle_label(bundle),
             position=position,
             total=total,
             seed=self.seed,
@@ -168,7 +194,7 @@ class WorkerAgent:
         return tokens
 
     def _finish(
-        self, chunk: Chunk, previous: Notes, question: str, request: CompletionRequest,
+        self, bundle: list[Chunk], previous: Notes, question: str, request: CompletionRequest,
         completion: Completion, prompt_tokens: int,
     ) -> WorkerResult:
         note = clean_output(
@@ -181,40 +207,51 @@ class WorkerAgent:
         if note and previous.text:
             # What the notes already say is not news: keep only the note's new sentences.
             note = repair_repetition(note, earlier=sentence_keys(previous.text))
-        if note and not is_grounded(note, sources=[chunk.text, previous.text]):
+        if note and not is_grounded(note, sources=[*(c.text for c in bundle), previous.text]):
             note = ""
         query = question if self.mode == "question" else (self.focus or "")
-        evidence = select_evidence(chunk, mode=self.mode, query=query, note=note)
-        if note and any(_same_words(note) in _same_words(ev.text) for ev in evidence):
+        found = [select_evidence(c, mode=self.mode, query=query, note=note) for c in bundle]
+        if note and any(_same_words(note) in _same_words(ev.text) for evs in found for ev in evs):
             note = ""  # the note only repeats a sentence the evidence already quotes
-        entry = NoteEntry(
-            chunk=chunk.index,
-            source=chunk.source,
-            section=chunk.meta.get("section") or chunk.meta.get("symbol"),
-            lines=chunk.lines,
-            note=note,
-            evidence=tuple(evidence),
-            relevance=entry_relevance(note, evidence, query),
+        # The note goes with the chunk it draws on most (the only chunk, unless bundled).
+        note_words = content_words(note)
+        home = max(range(len(bundle)), key=lambda i: (len(content_words(bundle[i].text) & note_words), -i))
+        entries = tuple(
+            NoteEntry(
+                chunk=chunk.index,
+                source=chunk.source,
+                section=chunk.meta.get("section") or chunk.meta.get("symbol"),
+                lines=chunk.lines,
+                note=note if i == home else "",
+                evidence=tuple(evidence),
+                relevance=entry_relevance(note if i == home else "", evidence, query),
+            )
+            for i, (chunk, evidence) in enumerate(zip(bundle, found, strict=True))
         )
-        notes = previous.add(entry, cap=self.notes_cap, counter=self.counter, mode=self.mode)
+        notes = previous.add(*entries, cap=self.notes_cap, counter=self.counter, mode=self.mode)
         return WorkerResult(
-            notes=notes, entry=entry, raw=completion.text, completion=completion,
+            notes=notes, entries=entries, raw=completion.text, completion=completion,
             prompt_tokens=prompt_tokens,
         )
 
     def run(
-        self, chunk: Chunk, previous: Notes, *, question: str = "", position: int = 1, total: int = 1
+        self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
+        position: int = 1, total: int = 1,
     ) -> WorkerResult:
-        """Read `chunk` with the `previous` notes; return the new notes."""
-        request = self.request(chunk, previous, question=question, position=position, total=total)
+        """Read `chunks` (one chunk, or a bundle of small ones) with the `previous` notes;
+        return the new notes."""
+        bundle = as_bundle(chunks)
+        request = self.request(bundle, previous, question=question, position=position, total=total)
         tokens = self._check_window(request)
         completion = complete_or_empty(self.model, request)
-        return self._finish(chunk, previous, question, request, completion, tokens)
+        return self._finish(bundle, previous, question, request, completion, tokens)
 
     async def arun(
-        self, chunk: Chunk, previous: Notes, *, question: str = "", position: int = 1, total: int = 1
+        self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
+        position: int = 1, total: int = 1,
     ) -> WorkerResult:
-        request = self.request(chunk, previous, question=question, position=position, total=total)
+        bundle = as_bundle(chunks)
+        request = self.request(bundle, previous, question=question, position=position, total=total)
         tokens = self._check_window(request)
         completion = await acomplete_or_empty(self.model, request)
-        return self._finish(chunk, previous, question, request, completion, tokens)
+        return self._finish(bundle, previous, question, request, completion, tokens)

@@ -24,6 +24,14 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--dry-run", help="Show chunks, calls and prompt tokens; call no model.")
         ] = False,
         trace: Annotated[bool, typer.Option("--trace", help="Also show every worker's notes.")] = False,
+        budget: Annotated[
+            int | None,
+            typer.Option(
+                "--budget", min=0,
+                help="Document tokens a repository summary reads (docs, outline and file heads "
+                "first); default 16000 on the embedded model, all elsewhere; 0 = all.",
+            ),
+        ] = None,
     ) -> None:
         """Summarize PATH: a book keeps its events, characters and arguments; a repository its
         modules, responsibilities, public APIs and how they connect."""
@@ -35,12 +43,14 @@ def register(app: typer.Typer) -> None:
         if strategy not in ("chain", "hierarchical"):
             raise typer.BadParameter(f"unknown strategy {strategy!r}", param_hint="--strategy")
         if dry_run:
-            plan = api.plan(path, words=words, focus=focus, strategy=strategy, settings=c.settings)
+            plan = api.plan(
+                path, words=words, focus=focus, strategy=strategy, settings=c.settings, budget=budget
+            )
             c.emit_json(plan_json(plan)) if c.json else print_plan(c.out, plan)
             return
         result = api.summarize(
             path, words=words, focus=focus, strategy=strategy, settings=c.settings,
-            progress=ProgressPrinter(c.err),
+            progress=ProgressPrinter(c.err), budget=budget,
         )
         if c.json:
             c.emit_json(result_json(result, trace=trace))

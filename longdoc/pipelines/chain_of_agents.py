@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import operator
 import sqlite3
 import threading
 import time
@@ -43,11 +42,19 @@ from ..agents.manager import (
     summary_tokens,
 )
 from ..agents.notes import Mode, Notes, notes_from_dict
-from ..agents.worker import WORKER_PROMPTS, WorkerAgent, focus_values, request_tokens
+from ..agents.worker import (
+    WORKER_PROMPTS,
+    WorkerAgent,
+    bundle_label,
+    bundle_text,
+    chunk_label,
+    focus_values,
+    request_tokens,
+)
 from ..config import Settings
 from ..documents import Chunk, Document
 from ..errors import PipelineError
-from ..llm.base import Completion, Model, RunUsage, Usage
+from ..llm.base import Completion, Model, RunUsage
 from ..prompts import load_prompt
 from ..results import AnswerResult, Citation
 from ..tokens import TokenCounter, token_counter
@@ -117,6 +124,8 @@ class ChainPlan(BaseModel):
     manager_output: int
     document_tokens: int
     chunks: int
+    workers: int
+    """Worker calls: chunks, less those bundled together (small files share a worker)."""
     groups: list[list[int]]
     calls: int
     prompt_tokens: int
@@ -128,18 +137,32 @@ class ChainPlan(BaseModel):
         return data
 
 
-def _merge_notes(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+def _merge_latest(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
     return {**left, **right}
+
+
+USAGE_KEYS = ("calls", "cached_calls", "prompt_tokens", "completion_tokens")
+
+
+def _add_usage(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    total = {k: left.get(k, 0) + right.get(k, 0) for k in USAGE_KEYS}
+    costs = [c for c in (left.get("cost_usd"), right.get("cost_usd")) if c is not None]
+    total["cost_usd"] = sum(costs) if costs else None
+    return total
 
 
 class ChainState(TypedDict, total=False):
     """Graph state: references and notes only, never chunk text."""
 
     chunks: list[dict[str, Any]]
+    units: list[list[int]]
     groups: list[list[int]]
     round: int
-    notes: Annotated[dict[str, Any], _merge_notes]
-    calls: Annotated[list[dict[str, Any]], operator.add]
+    latest: Annotated[dict[str, Any], _merge_latest]
+    """Per group: the position of its last worker and that worker's notes. Only the latest
+    notes are state; earlier ones live in the checkpoint history, so a step's checkpoint
+    stays small however long the chain (the notes trail is read back from the history)."""
+    usage: Annotated[dict[str, Any], _add_usage]
     answer: str
     manager: dict[str, Any]
 
@@ -230,13 +253,19 @@ class ChainRun:
     strategy: str
     budget: ChainBudget
     chunks: list[Chunk]
+    units: list[list[int]]
+    """Chunk positions each worker reads: one chunk, or a bundle of small files."""
     groups: list[list[int]]
+    """Unit positions per group (one group for `chain`)."""
     documents: dict[str, Document] = field(default_factory=dict)
     counter: TokenCounter = field(default_factory=token_counter)
 
     @property
     def rounds(self) -> int:
         return max((len(g) for g in self.groups), default=0)
+
+    def bundle(self, unit: int) -> list[Chunk]:
+        return [self.chunks[i] for i in self.units[unit]]
 
     def recursion_limit(self) -> int:
         """Supersteps the graph may take: split, two per round, manager, and a margin."""
@@ -246,9 +275,10 @@ class ChainRun:
         b = self.budget
         worker_tokens = 0
         for group in self.groups:
-            for k, position in enumerate(group):
+            for k, unit in enumerate(group):
                 notes = b.notes_cap if k else 0
-                worker_tokens += b.instruction + b.query + self.chunks[position].tokens + notes
+                material = self.counter(bundle_text(self.bundle(unit)))
+                worker_tokens += b.instruction + b.query + material + notes
         manager_tokens = b.instruction + b.query + min(b.manager_notes, b.notes_cap * len(self.groups))
         return ChainPlan(
             strategy=self.strategy,
@@ -260,8 +290,9 @@ class ChainRun:
             manager_output=b.manager_output,
             document_tokens=sum(c.tokens for c in self.chunks),
             chunks=len(self.chunks),
+            workers=len(self.units),
             groups=self.groups,
-            calls=len(self.chunks) + 1,
+            calls=len(self.units) + 1,
             prompt_tokens=worker_tokens + manager_tokens,
         )
 
@@ -270,7 +301,7 @@ class ChainRun:
         digest = hashlib.sha256()
         parts: list[Any] = [
             PIPELINE_VERSION, self.strategy, self.task.mode, self.task.question,
-            self.task.words, self.task.focus, model_name, self.budget.__dict__, self.groups,
+            self.task.words, self.task.focus, model_name, self.budget.__dict__, self.units, self.groups,
             [load_prompt(WORKER_PROMPTS[self.task.mode]).__dict__, load_prompt(MANAGER_PROMPTS[self.task.mode]).__dict__],
         ]
         digest.update(json.dumps(parts, sort_keys=True, default=str).encode())
@@ -329,43 +360,48 @@ def prepare(
                 stage="split",
             )
     max_groups = max(1, budget.manager_notes // MIN_GROUP_NOTES)
+    units = pack_units(chunk_list, budget.chunk_tokens, counter)
     return ChainRun(
         task=task,
         strategy=strategy,
         budget=budget,
         chunks=chunk_list,
-        groups=make_groups(len(chunk_list), strategy, max_groups),
+        units=units,
+        groups=make_groups(len(units), strategy, max_groups),
         documents={d.id: d for d in documents},
         counter=counter,
     )
 
 
-def _call_record(stage: str, position: int, completion: Completion, prompt_tokens: int) -> dict[str, Any]:
-    return {
-        "stage": stage,
-        "position": position,
-        "cached": completion.cached,
-        "prompt_tokens": completion.usage.prompt_tokens,
-        "completion_tokens": completion.usage.completion_tokens,
-        "counted_prompt_tokens": prompt_tokens,
-        "cost_usd": completion.cost_usd,
-        "model": completion.model,
-    }
+def _bundle_cost(bundle: list[Chunk], counter: TokenCounter) -> int:
+    """Tokens a bundle takes in the chunk budget: its text with labels, and how much its
+    label exceeds the single-chunk label the instruction was measured with."""
+    extra = max(0, counter(bundle_label(bundle)) - counter(chunk_label(bundle[0])))
+    return counter(bundle_text(bundle)) + extra
 
 
-def usage_of(calls: Sequence[dict[str, Any]]) -> RunUsage:
+def pack_units(chunks: Sequence[Chunk], limit: int, counter: TokenCounter) -> list[list[int]]:
+    """Consecutive chunks of different documents share a worker while they fit `limit`
+    (a repository's many small files); chunks of one document never do, since the
+    splitter already made them as large as the budget allows."""
+    units: list[list[int]] = []
+    for i, chunk in enumerate(chunks):
+        if units:
+            last = units[-1]
+            if chunks[last[-1]].doc_id != chunk.doc_id:
+                trial = [chunks[j] for j in last] + [chunk]
+                if _bundle_cost(trial, counter) <= limit:
+                    last.append(i)
+                    continue
+        units.append([i])
+    return units
+
+
+def usage_record(completion: Completion) -> dict[str, Any]:
+    """One call's usage, counted as RunUsage counts it (cached calls cost nothing)."""
     usage = RunUsage()
-    for call in calls:
-        usage.add(
-            Completion(
-                text="",
-                model=call["model"],
-                cached=call["cached"],
-                usage=Usage(prompt_tokens=call["prompt_tokens"], completion_tokens=call["completion_tokens"]),
-                cost_usd=call.get("cost_usd"),
-            )
-        )
-    return usage
+    usage.add(completion)
+    return usage.model_dump()
 
 
 def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | None = None, clock: dict[str, float] | None = None):
@@ -380,7 +416,7 @@ def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | Non
         model, mode=task.mode, max_tokens=b.manager_output, counter=run.counter,
         notes_cap=b.manager_notes, window=b.window, words=task.words, focus=task.focus,
     )
-    total = len(run.chunks)
+    total = len(run.units)
     started = time.perf_counter()
     lock = threading.Lock()
     done = [0]
@@ -389,27 +425,28 @@ def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | Non
     def split(state: ChainState) -> dict[str, Any]:
         return {
             "chunks": [chunk_ref(i, c) for i, c in enumerate(run.chunks)],
+            "units": run.units,
             "groups": run.groups,
             "round": 0,
-            "notes": {},
+            "latest": {},
         }
 
     def route(state: ChainState) -> list[Send] | str:
         k = state.get("round", 0)
-        notes = state.get("notes", {})
+        latest = state.get("latest", {})
         sends = []
-        for group in state["groups"]:
+        for g, group in enumerate(state["groups"]):
             if k < len(group):
-                previous = notes.get(str(group[k - 1])) if k else None
-                sends.append(Send("worker", {"position": group[k], "previous": previous}))
+                previous = latest[str(g)]["notes"] if k else None
+                sends.append(Send("worker", {"position": group[k], "group": g, "previous": previous}))
         return sends or "manager"
 
     def work(payload: dict[str, Any]) -> dict[str, Any]:
         position = payload["position"]
-        chunk = run.chunks[position]
+        bundle = run.bundle(position)
         t0 = time.perf_counter()
         result = worker.run(
-            chunk, notes_from_dict(payload["previous"]), question=task.question,
+            bundle, notes_from_dict(payload["previous"]), question=task.question,
             position=position + 1, total=total,
         )
         with lock:
@@ -418,22 +455,21 @@ def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | Non
             count = done[0]
         if progress:
             progress(ProgressEvent(
-                stage="worker", done=count, total=total, source=_label_for(chunk.source, chunk.lines, None),
+                stage="worker", done=count, total=total, source=bundle_label(bundle),
                 prompt_tokens=result.completion.usage.prompt_tokens,
                 completion_tokens=result.completion.usage.completion_tokens,
                 elapsed_s=time.perf_counter() - started, cached=result.completion.cached,
             ))
         return {
-            "notes": {str(position): result.notes.model_dump(mode="json")},
-            "calls": [_call_record("worker", position, result.completion, result.prompt_tokens)],
+            "latest": {str(payload["group"]): {"position": position, "notes": result.notes.model_dump(mode="json")}},
+            "usage": usage_record(result.completion),
         }
 
     def advance(state: ChainState) -> dict[str, Any]:
         return {"round": state.get("round", 0) + 1}
 
     def manage(state: ChainState) -> dict[str, Any]:
-        notes = state.get("notes", {})
-        finals = [notes_from_dict(notes.get(str(g[-1]))) for g in state["groups"] if g]
+        finals = final_notes(state)
         t0 = time.perf_counter()
         result = manager.run(finals, question=task.question)
         clock["manager_s"] = clock.get("manager_s", 0.0) + time.perf_counter() - t0
@@ -447,7 +483,7 @@ def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | Non
         return {
             "answer": result.answer,
             "manager": {"notes": result.notes_text, "fallback": result.fallback},
-            "calls": [_call_record("manager", total, result.completion, result.prompt_tokens)],
+            "usage": usage_record(result.completion),
         }
 
     graph = StateGraph(ChainState)
@@ -502,16 +538,28 @@ def citations_of(run: ChainRun, finals: Sequence[Notes]) -> list[Citation]:
     return citations
 
 
-def _result(run: ChainRun, values: dict[str, Any], timings: dict[str, float]) -> AnswerResult:
-    notes = values.get("notes", {})
-    finals = [notes_from_dict(notes.get(str(g[-1]))) for g in run.groups if g]
-    trail = [notes_from_dict(notes.get(str(i))).text for i in range(len(run.chunks)) if str(i) in notes]
+def final_notes(values: dict[str, Any]) -> list[Notes]:
+    """Each group's last notes, in group order."""
+    latest = values.get("latest", {})
+    return [notes_from_dict(latest[str(g)]["notes"]) for g in range(len(values.get("groups", []))) if str(g) in latest]
+
+
+def notes_trail(app: Any, config: dict[str, Any]) -> list[str]:
+    """The notes after every worker, in reading order, read back from the checkpoints."""
+    found: dict[int, str] = {}
+    for snapshot in app.get_state_history(config):
+        for entry in snapshot.values.get("latest", {}).values():
+            found.setdefault(entry["position"], entry["notes"].get("text", ""))
+    return [found[p] for p in sorted(found)]
+
+
+def _result(run: ChainRun, values: dict[str, Any], trail: list[str], timings: dict[str, float]) -> AnswerResult:
     return AnswerResult(
         answer=values.get("answer", ""),
         strategy=run.strategy,
         chunks=len(run.chunks),
-        citations=citations_of(run, finals),
-        usage=usage_of(values.get("calls", [])),
+        citations=citations_of(run, final_notes(values)),
+        usage=RunUsage.model_validate(values.get("usage") or {}),
         timings=timings,
         notes=trail,
     )
@@ -545,6 +593,7 @@ def execute(
             values = snapshot.values
         else:
             values = app.invoke(None if snapshot.next else {}, config)
+        trail = notes_trail(app, config)
     timings = {"total_s": round(time.perf_counter() - started, 3)}
     timings.update({k: round(v, 3) for k, v in clock.items()})
-    return _result(run, values, timings)
+    return _result(run, values, trail, timings)

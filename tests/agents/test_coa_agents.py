@@ -1,0 +1,133 @@
+"""Chain-of-Agents worker and manager on their own, with the fake model."""
+
+from __future__ import annotations
+
+from longdoc.agents.cleaning import clean_output
+from longdoc.agents.manager import ManagerAgent
+from longdoc.agents.notes import NoteEntry, Notes, render_entries, select_evidence, sentence_spans
+from longdoc.agents.worker import WorkerAgent
+from longdoc.documents import Chunk, Document, LineIndex
+from longdoc.llm.fake import FakeModel
+from longdoc.tokens import token_counter
+
+COUNT = token_counter()
+TEXT = (
+    "Mme. Vauquer keeps a boarding house in Paris.\n"
+    "The passkey is 71432.\n"
+    "Eugene studies law and writes to his mother. The weather is grey.\n"
+)
+
+
+def chunk_of(text: str = TEXT, path: str = "notes.txt", start: int = 0, **meta) -> tuple[Document, Chunk]:
+    doc = Document.from_text(text, path=path)
+    lines = LineIndex(text)
+    return doc, Chunk(doc_id=doc.id, index=0, start=start, end=len(text), text=text[start:],
+                      tokens=COUNT(text[start:]), lines=lines.span(start, len(text)), meta={"path": path, **meta})
+
+
+def worker(model, mode="question", cap=300) -> WorkerAgent:
+    return WorkerAgent(model, mode=mode, notes_cap=cap, max_tokens=64, counter=COUNT, window=4096)
+
+
+def test_worker_keeps_verbatim_evidence_with_real_offsets():
+    doc, chunk = chunk_of()
+    result = worker(FakeModel(["The passkey is 71432."])).run(chunk, Notes(), question="What is the passkey?")
+    evidence = [ev for entry in result.entries for ev in entry.evidence]
+    assert [ev.text for ev in evidence] == ["The passkey is 71432."]
+    assert doc.text[evidence[0].start : evidence[0].end] == "The passkey is 71432."
+    assert evidence[0].lines == (2, 2)
+    assert "71432" in result.notes.text
+
+
+def test_an_invented_note_is_not_passed_on():
+    _, chunk = chunk_of()
+    result = worker(FakeModel(["The passkey is 99999, hidden under the mat."])).run(
+        chunk, Notes(), question="Where is the key hidden?"
+    )
+    assert result.entries[0].note == ""
+    assert "99999" not in result.notes.text
+
+
+def test_a_grounded_note_is_kept_and_prior_notes_are_not_repeated():
+    _, chunk = chunk_of()
+    agent = worker(FakeModel(["Eugene studies law in Paris.", "Eugene studies law in Paris."]))
+    first = agent.run(chunk, Notes(), question="What does Eugene study?")
+    assert first.entries[0].note == "Eugene studies law in Paris."
+    second = agent.run(chunk, first.notes, question="What does Eugene study?")
+    assert second.entries[0].note == ""  # already in the notes
+
+
+def test_the_notes_never_exceed_their_cap():
+    notes = Notes()
+    agent = worker(FakeModel(rule=lambda r: "Eugene writes to his mother in Paris."), cap=120)
+    for i in range(12):
+        _, chunk = chunk_of(TEXT.replace("71432", str(71432 + i)))
+        notes = agent.run(chunk, notes, question="What is the passkey? What does Eugene write?").notes
+        assert COUNT(notes.text) <= 120
+
+
+def test_summary_caps_share_room_between_entries():
+    entries = tuple(
+        NoteEntry(chunk=i, source="book.txt", lines=(i, i), note=f"Chapter {i} tells how Eugene met person {i}.")
+        for i in range(30)
+    )
+    kept, text = render_entries(entries, cap=200, counter=COUNT, mode="book")
+    assert COUNT(text) <= 200
+    assert kept[0].chunk == 0  # the first chapters are not pushed out by the last
+
+
+def test_bundled_chunks_each_get_their_entry():
+    _, first = chunk_of("def add(a, b):\n    return a + b\n", path="a.py", language="python")
+    _, second = chunk_of('"""Subtraction."""\ndef sub(a, b):\n    return a - b\n', path="b.py", language="python")
+    second = second.model_copy(update={"index": 0, "doc_id": "b.py"})
+    model = FakeModel(["It adds and subtracts."])
+    result = worker(model, mode="repository").run([first, second], Notes())
+    assert [e.source for e in result.entries] == ["a.py", "b.py"]
+    assert "=== a.py, lines 1-2 ===" in model.history[0].prompt
+    assert "def sub(a, b):" in result.notes.text
+
+
+def test_repository_evidence_is_the_public_surface():
+    code = '"""Cache of responses."""\nimport os\n\nclass Cache:\n    def get(self):\n        pass\n    def _hidden(self):\n        pass\n'
+    _, chunk = chunk_of(code, path="cache.py", language="python")
+    texts = [ev.text for ev in select_evidence(chunk, mode="repository")]
+    assert texts == ['"""Cache of responses."""', "class Cache:", "def get(self):"]
+
+
+def test_sentences_do_not_break_after_abbreviations():
+    text = "Mme. Vauquer was born a de Conflans. Mr. Goriot came in 1813. He paid well."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Mme. Vauquer was born a de Conflans.", "Mr. Goriot came in 1813.", "He paid well.",
+    ]
+
+
+def test_clean_output_strips_cues_echoes_loops_and_wrapping():
+    raw = (
+        "Answer: The house is\nin Paris. Its walls are very old. Its walls are very old. "
+        "Its walls are very old.\nQuestion: What else?"
+    )
+    assert clean_output(raw) == "The house is in Paris. Its walls are very old."
+
+
+def test_manager_answers_from_notes_and_falls_back_to_evidence():
+    _, chunk = chunk_of()
+    notes = worker(FakeModel([""])).run(chunk, Notes(), question="What is the passkey?").notes
+    manager = ManagerAgent(FakeModel(["A passkey opens cars and trucks everywhere."]), mode="question",
+                           max_tokens=64, counter=COUNT, notes_cap=1000, window=4096)
+    result = manager.run([notes], question="What is the passkey?")
+    assert result.fallback and result.answer == "The passkey is 71432."
+    good = ManagerAgent(FakeModel(["The passkey is 71432."]), mode="question", max_tokens=64,
+                        counter=COUNT, notes_cap=1000, window=4096).run([notes], question="What is the passkey?")
+    assert not good.fallback and good.answer == "The passkey is 71432."
+
+
+def test_manager_merges_group_notes_within_its_cap():
+    groups = []
+    for g in range(3):
+        entry = NoteEntry(chunk=g, source="book.txt", lines=(g, g), note=f"Part {g}: Eugene meets friend {g}.")
+        groups.append(Notes().add(entry, cap=100, counter=COUNT, mode="book"))
+    model = FakeModel(["Eugene meets three friends."])
+    manager = ManagerAgent(model, mode="book", max_tokens=64, counter=COUNT, notes_cap=90, window=4096)
+    result = manager.run(groups)
+    assert "Part 1 of 3" in model.history[0].prompt and "Part 3 of 3" in model.history[0].prompt
+    assert COUNT(result.notes_text) <= 90
