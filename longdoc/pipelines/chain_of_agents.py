@@ -130,6 +130,10 @@ class ChainPlan(BaseModel):
     calls: int
     prompt_tokens: int
     """An upper bound: every worker after the first of its group is counted with full notes."""
+    completion_tokens: int | None = None
+    """An upper bound: every worker and the manager writing as much as they may."""
+    cost_usd: float | None = None
+    """The upper bounds priced, where the model's price is known (hosted models)."""
 
     def summary(self) -> dict[str, Any]:
         data = self.model_dump(exclude={"groups"})
@@ -294,6 +298,7 @@ class ChainRun:
             groups=self.groups,
             calls=len(self.units) + 1,
             prompt_tokens=worker_tokens + manager_tokens,
+            completion_tokens=len(self.units) * b.worker_output + b.manager_output,
         )
 
     def key(self, model_name: str) -> str:
