@@ -7,7 +7,8 @@
 
 `source` is a path, a list of paths, `Document`s, or text (a string that names no
 existing path is read as the text itself). Strategies: `chain` (Chain-of-Agents, the
-default) and `hierarchical` (groups read concurrently, notes merged by the manager).
+default), `hierarchical` (groups read concurrently, notes merged by the manager) and, for
+questions, `xl3m` (segments scored for relevance by `scorer`, the best answered from).
 """
 
 from __future__ import annotations
@@ -133,13 +134,17 @@ def ask(
     chunks: Sequence[Chunk] | None = None,
     splitter: str = "auto",
     progress: coa.ProgressCallback | None = None,
+    scorer: str = "certainty",
 ) -> AnswerResult:
-    """Answer `question` about `source` with Chain-of-Agents.
+    """Answer `question` about `source` with Chain-of-Agents (or XL3M selection).
 
     `settings` default to the environment (the embedded model with no endpoint set);
     `model` overrides the one the settings name. `chunks` skips splitting (they must fit
-    the budget). `progress` is called after every model call.
+    the budget). `progress` is called after every model call. `scorer` (xl3m only):
+    certainty, lexical or hybrid.
     """
+    if strategy == "xl3m":
+        return _ask_xl3m(source, question, scorer=scorer, settings=settings, model=model)
     return _read(
         source, "question", question=question, strategy=strategy, settings=settings, model=model,
         chunks=chunks, splitter=splitter, progress=progress,
@@ -173,6 +178,26 @@ def summarize(
     )
 
 
+def _ask_xl3m(source: Source, question: str, *, scorer: str, settings: Settings | None, model: Model | None) -> AnswerResult:
+    from .pipelines.xl3m import xl3m
+    from .splitters.relevance import make_scorer
+
+    documents = load_documents(source)
+    task = _task("question", documents, question=question)
+    settings, model, window = _model_and_window(settings, model)
+    chosen = make_scorer(scorer, model, concurrency=settings.concurrency)
+    return xl3m(documents, task.question, model, chosen, window=window)
+
+
+def _plan_xl3m(documents: list[Document], question: str, scorer: str, settings: Settings | None,
+               model: Model | None) -> coa.ChainPlan:
+    from .pipelines.xl3m import plan_xl3m
+
+    settings = settings or Settings.from_env()
+    window = settings.window or _model_and_window(settings, model)[2]
+    return plan_xl3m(documents, question, scorer, window=window)
+
+
 async def aask(source: Source, question: str, **options: Any) -> AnswerResult:
     """`ask` without blocking the event loop (the graph runs in a worker thread)."""
     return await asyncio.to_thread(ask, source, question, **options)
@@ -194,6 +219,7 @@ def plan(
     model: Model | None = None,
     splitter: str = "auto",
     budget: int | None = None,
+    scorer: str = "certainty",
 ) -> coa.ChainPlan:
     """What `ask` (with a question) or `summarize` would do: chunks, calls, prompt tokens.
     No model call is made (the model object is only asked its name and context window;
@@ -201,6 +227,8 @@ def plan(
     documents = load_documents(source)
     mode = "question" if question is not None else "summary"
     task = _task(mode, documents, question=question or "", words=words, focus=focus)
+    if strategy == "xl3m" and mode == "question":
+        return _plan_xl3m(documents, task.question, scorer, settings, model)
     settings, model, window = _model_and_window(settings, model)
     if mode == "summary":
         documents = _condensed(documents, task, model, budget)

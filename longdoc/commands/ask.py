@@ -7,7 +7,11 @@ from typing import Annotated
 
 import typer
 
-STRATEGY_HELP = "chain (Chain-of-Agents, default) or hierarchical (groups read concurrently)."
+STRATEGY_HELP = (
+    "chain (Chain-of-Agents, default), hierarchical (groups read concurrently) or xl3m "
+    "(the most relevant segments, see --scorer)."
+)
+SCORER_HELP = "For xl3m: certainty (model entropy, default), lexical (BM25, no model) or hybrid."
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +25,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--dry-run", help="Show chunks, calls and prompt tokens; call no model.")
         ] = False,
         trace: Annotated[bool, typer.Option("--trace", help="Also show every worker's notes.")] = False,
+        scorer: Annotated[str, typer.Option("--scorer", help=SCORER_HELP)] = "certainty",
     ) -> None:
         """Answer QUESTION from PATH: workers read it in order, a manager answers from their notes."""
         from .. import api
@@ -28,14 +33,17 @@ def register(app: typer.Typer) -> None:
         from .reading import ProgressPrinter, plan_json, print_plan, print_result, result_json
 
         c = cli_context(ctx)
-        if strategy not in ("chain", "hierarchical"):
+        if strategy not in ("chain", "hierarchical", "xl3m"):
             raise typer.BadParameter(f"unknown strategy {strategy!r}", param_hint="--strategy")
+        if scorer not in ("certainty", "lexical", "hybrid"):
+            raise typer.BadParameter(f"unknown scorer {scorer!r}", param_hint="--scorer")
         if dry_run:
-            plan = api.plan(path, question=question, strategy=strategy, settings=c.settings)
+            plan = api.plan(path, question=question, strategy=strategy, settings=c.settings, scorer=scorer)
             c.emit_json(plan_json(plan)) if c.json else print_plan(c.out, plan)
             return
         result = api.ask(
-            path, question, strategy=strategy, settings=c.settings, progress=ProgressPrinter(c.err)
+            path, question, strategy=strategy, settings=c.settings, progress=ProgressPrinter(c.err),
+            scorer=scorer,
         )
         if c.json:
             c.emit_json(result_json(result, trace=trace))

@@ -28,6 +28,7 @@ from ..splitters.relevance import (
 )
 from ..tokens import token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
+from .chain_of_agents import ChainPlan
 
 ANSWER_PROMPT = "xl3m_answer"
 
@@ -166,3 +167,53 @@ async def axl3m(
 def xl3m(documents: Sequence[Document], question: str | None, model: Model, scorer: SegmentScorer, **options: Any) -> AnswerResult:
     """Synchronous `axl3m` (runs its own event loop)."""
     return asyncio.run(axl3m(documents, question, model, scorer, **options))
+
+
+def plan_xl3m(
+    documents: Sequence[Document],
+    question: str,
+    scorer: str,
+    *,
+    window: int,
+    segment_tokens: int = DEFAULT_SEGMENT_TOKENS,
+    candidates: int | None = None,
+) -> ChainPlan:
+    """What an xl3m run would do, with no model call: segments, scoring calls (all segments
+    for certainty, BM25's shortlist for hybrid, none for lexical) plus the answer call, and
+    an upper bound on prompt tokens."""
+    from ..splitters.relevance import (
+        DEFAULT_HYBRID_CANDIDATES,
+        DEFAULT_SCORE_TOKENS,
+        split_segments,
+    )
+
+    count = token_counter()
+    budget = key_context_budget(window, question)
+    size = max(8, min(segment_tokens, budget))
+    segments = [s for doc in documents for s in split_segments(doc, tokens=size)]
+    scoring = {
+        "lexical": 0,
+        "certainty": len(segments),
+        "hybrid": min(len(segments), candidates or DEFAULT_HYBRID_CANDIDATES),
+    }[scorer]
+    template = load_prompt("relevance")
+    overhead = count((template.completion or template.user).replace("$segment", "").replace("$question", question))
+    largest = sorted((s.tokens for s in segments), reverse=True)
+    scoring_tokens = sum(largest[:scoring]) + scoring * overhead
+    answer_tokens = min(budget, sum(s.tokens for s in segments)) + window - budget - MANAGER_OUTPUT_QUESTION
+    return ChainPlan(
+        strategy="xl3m",
+        mode="question",
+        window=window,
+        chunk_tokens=size,
+        notes_cap=budget,
+        worker_output=DEFAULT_SCORE_TOKENS if scorer != "lexical" else 0,
+        manager_output=MANAGER_OUTPUT_QUESTION,
+        document_tokens=sum(count(d.text) for d in documents),
+        chunks=len(segments),
+        workers=scoring,
+        groups=[],
+        calls=scoring + 1,
+        prompt_tokens=scoring_tokens + answer_tokens,
+        completion_tokens=scoring * DEFAULT_SCORE_TOKENS + MANAGER_OUTPUT_QUESTION,
+    )
