@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from benchmarks._results import markdown_table, write_section
 from longdoc.agents.planner import SECTION_WORDS
 from longdoc.config import Settings
 from longdoc.errors import LongdocError
-from longdoc.llm import load_model
+from longdoc.llm import FakeModel, load_model
 from longdoc.pipelines.agent_write import AgentWrite, WriteResult, open_checkpointer
+from longdoc.testing.writing import author_reply
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "longwriter" / "longbench_write_en.jsonl"
 LONG_INSTRUCTION = (
@@ -61,6 +63,7 @@ def report(rows: list[dict], selected: int, eligible: int, long: dict | None, do
             long["completion_tokens"], f"{long['seconds'] / 60:.1f} min",
         ]] if "words" in long else [[long["target"], long.get("progress", "(running)"), "", "", "", "", ""]],
     )
+    standin_part = _standin_table()
     body = f"""Embedded model (Gemma 3 270M base, Q4_K_M, llama.cpp, 2 slots), {settings}; cache off.
 Status: **{status}**. Prompts: **{len(rows)} of {selected} selected** ({eligible} LongBench-Write
 prompts have a required length <= 3,000 words; a subset spread evenly over the lengths was
@@ -72,11 +75,44 @@ LongBench-Write, ours over the subset above).
 
 {table}
 
-One long write ("{LONG_INSTRUCTION[:80]}..."), written alongside the prompts:
+One long write on the embedded model ("{LONG_INSTRUCTION[:80]}..."), alongside the prompts:
 
 {long_part}
+
+The same long write through the whole pipeline with the deterministic test author
+(`longdoc.testing.writing.author_reply`, FakeModel, 8,192-token window) instead of the model,
+so it measures planning at that length, bounded context and the pipeline's own cost, not prose:
+
+{standin_part}
 """
     write_section("bench_write", body)
+
+
+def _standin_table() -> str:
+    if STANDIN is None:
+        return "Not run."
+    s = STANDIN
+    return markdown_table(
+        ["target words", "words written", "S_l", "sections", "model calls", "wall time"],
+        [[s["target"], s["words"], round(s["score"], 1), s["sections"], s["calls"], f"{s['seconds']:.1f} s"]],
+    ) + ("\n\nPlan notes: " + "; ".join(s["plan_notes"]) if s.get("plan_notes") else "")
+
+
+STANDIN: dict | None = None
+"""The long write through the pipeline with the deterministic test author (no model time)."""
+
+
+async def standin_long_write(words: int, section_words: int) -> dict | None:
+    """Plan + write `words` with `longdoc.testing.writing.author_reply` behind FakeModel in an
+    8,192-token window: the pipeline's own cost and behaviour at that length (hierarchical
+    plan, bounded context), without the embedded model's generation time."""
+    if not words:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        async with open_checkpointer(Path(folder) / "c.sqlite") as saver:
+            pipeline = AgentWrite(FakeModel(rule=author_reply, context_window=8192), saver, section_words=section_words)
+            result = await pipeline.arun(LONG_INSTRUCTION.replace("20000", str(words)), words)
+    return summarize({"type": "stand-in"}, result) | {"plan_notes": list(result.plan.notes)}
 
 
 def summarize(item: dict, result: WriteResult) -> dict:
@@ -100,6 +136,8 @@ async def main() -> None:
     parser.add_argument("--long-words", type=int, default=20_000, help="0 to skip the long write")
     parser.add_argument("--section-words", type=int, default=SECTION_WORDS)
     parser.add_argument("--window", type=int, default=None)
+    parser.add_argument("--standin-words", type=int, default=20_000, help="long write with the test author (0 = skip)")
+    parser.add_argument("--parallel", type=int, default=2, help="prompts written at once (server slots)")
     parser.add_argument("--log", type=Path, default=Path("/tmp/bench_write_rows.jsonl"))
     args = parser.parse_args()
     if not DATA.exists():
@@ -112,6 +150,9 @@ async def main() -> None:
     described = f"window {model.context_window} tokens, sections of ~{args.section_words} words"
     rows: list[dict] = []
     long: dict | None = {"target": args.long_words} if args.long_words else None
+    global STANDIN
+    STANDIN = await standin_long_write(args.standin_words, args.section_words)
+    print(f"stand-in author: {STANDIN}", flush=True)
     checkpoint = Path("/tmp/bench_write_checkpoints.sqlite")
     async with open_checkpointer(checkpoint) as saver:
         pipeline = AgentWrite(model, saver, window=args.window, section_words=args.section_words)
@@ -138,13 +179,18 @@ async def main() -> None:
                 logged = json.loads(line)
                 done_before[(logged["prompt"], logged["target"])] = logged
 
+        slots = asyncio.Semaphore(args.parallel)
+
         async def run_prompts() -> None:
-            for item in selected:
+            await asyncio.gather(*(run_prompt(item) for item in selected))
+
+        async def run_prompt(item: dict) -> None:
+            async with slots:
                 started = time.perf_counter()
                 logged = done_before.get((item["prompt"], item["length"]))
                 if logged is not None:  # measured by an earlier, interrupted run of this script
                     rows.append({k: v for k, v in logged.items() if k != "prompt"})
-                    continue
+                    return
                 try:
                     result = await pipeline.arun(item["prompt"], item["length"])
                 except LongdocError as exc:  # a failed write scores 0, it is not skipped

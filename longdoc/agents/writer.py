@@ -50,6 +50,9 @@ SUMMARY_SHARE = 0.3
 LEAD_WORDS = 40
 """Words of an earlier section kept in the rolling summary (its lead sentence or so)."""
 
+CONTINUATION_OPENERS = ("Moreover,", "For example,", "In addition,", "At the same time,")
+"""Paragraph openers that cue a stalled base model to keep writing the same section."""
+
 _HEADING_ECHO = re.compile(r"^\s*(?:#+\s*)?section\s+\d+(?:\s+of\s+\d+)?\b[^\n]*\n", re.IGNORECASE)
 _LATER_HEADING = re.compile(r"\n\s*(?:#+\s*)?(?:section\s+\d+\s+of\s+\d+|task:|plan of the piece)", re.I)
 
@@ -254,7 +257,11 @@ class WriterAgent:
         while True:
             remaining = max(budget - count_words(text), budget // 4, 16)
             max_tokens = int(remaining * TOKENS_PER_WORD) + 32
-            request = self._request(plan, index, budget, written, text, max_tokens)
+            # After a stall on a started section, open a new paragraph with a connective: a base
+            # model that stopped at its paragraph's end (or wanted to start the next section)
+            # carries on from "Moreover," where it would not from a bare full stop.
+            cue = f"\n\n{CONTINUATION_OPENERS[(stalls - 1) % len(CONTINUATION_OPENERS)]}" if stalls and text else ""
+            request = self._request(plan, index, budget, written, text + cue, max_tokens)
             if stalls:
                 request = request.model_copy(update={"temperature": 0.8})
             calls += 1
@@ -267,8 +274,9 @@ class WriterAgent:
                 continue
             self.usage.add(completion)
             new_text = _clean(completion.text)
-            combined = repair_repetition(_join(text, new_text), earlier)
-            if len(combined) < len(_join(text, new_text).strip()):
+            base = text + cue if new_text.strip() else text
+            combined = repair_repetition(_join(base, new_text), earlier)
+            if len(combined) < len(_join(base, new_text).strip()):
                 repaired = True
             if completion.finish_reason == "length":
                 combined = drop_unfinished_sentence(combined)

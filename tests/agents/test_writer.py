@@ -127,3 +127,14 @@ def test_an_empty_response_counts_as_a_stall_not_a_failure():
     draft = asyncio.run(WriterAgent(FakeModel(rule=rule)).awrite(make_plan(300), 0, []))
     assert draft.words >= 0.7 * 300
     assert draft.calls == 2
+
+
+def test_a_stalled_section_is_reopened_with_a_connective():
+    first = prose(60, 21)
+    replies = iter([first, "", " the valley keeps its copper signal for the winter market. " + prose(200, 22)])
+    model = FakeModel(rule=lambda request: next(replies, ""))
+    draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
+    # The third call was cued with a paragraph opener, which stays in the text it continued.
+    assert request_text(model.history[2]).endswith(first + "\n\nMoreover,")
+    assert "\n\nMoreover, the valley keeps" in draft.text
+    assert draft.words >= 0.7 * 300

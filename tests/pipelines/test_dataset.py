@@ -88,7 +88,7 @@ def test_quality_filters_send_rows_to_rejects_with_reasons(tmp_path):
         if "Write nothing" in text and not is_plan_request(request):
             return ""
         if "Write tersely" in text and not is_plan_request(request):
-            return "The sea is wide and deep."
+            return prose(6, str(len(request_text(request))))  # a few fresh words, every call
         return author_reply(request)
 
     path = prompts_file(
