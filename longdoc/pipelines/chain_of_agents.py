@@ -409,7 +409,14 @@ def usage_record(completion: Completion) -> dict[str, Any]:
     return usage.model_dump()
 
 
-def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | None = None, clock: dict[str, float] | None = None):
+def build_graph(
+    run: ChainRun,
+    model: Model,
+    *,
+    progress: ProgressCallback | None = None,
+    clock: dict[str, float] | None = None,
+    trail: dict[int, str] | None = None,
+):
     """The StateGraph: split → (workers → advance)* → manager. Agents know nothing of it."""
     b = run.budget
     task = run.task
@@ -426,6 +433,7 @@ def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | Non
     lock = threading.Lock()
     done = [0]
     clock = clock if clock is not None else {}
+    trail = trail if trail is not None else {}
 
     def split(state: ChainState) -> dict[str, Any]:
         return {
@@ -456,6 +464,7 @@ def build_graph(run: ChainRun, model: Model, *, progress: ProgressCallback | Non
         )
         with lock:
             clock["workers_s"] = clock.get("workers_s", 0.0) + time.perf_counter() - t0
+            trail[position] = result.notes.text
             done[0] += 1
             count = done[0]
         if progress:
@@ -584,7 +593,8 @@ def execute(
     """
     started = time.perf_counter()
     clock: dict[str, float] = {}
-    graph = build_graph(run, model, progress=progress, clock=clock)
+    seen: dict[int, str] = {}
+    graph = build_graph(run, model, progress=progress, clock=clock, trail=seen)
     concurrency = settings.concurrency if settings is not None else 1
     with open_checkpointer(settings) as saver:
         app = graph.compile(checkpointer=saver)
@@ -598,7 +608,8 @@ def execute(
             values = snapshot.values
         else:
             values = app.invoke(None if snapshot.next else {}, config)
-        trail = notes_trail(app, config)
+        # Notes written in this process are at hand; a resumed run reads the rest back.
+        trail = [seen[p] for p in sorted(seen)] if len(seen) == len(run.units) else notes_trail(app, config)
     timings = {"total_s": round(time.perf_counter() - started, 3)}
     timings.update({k: round(v, 3) for k, v in clock.items()})
     return _result(run, values, trail, timings)
