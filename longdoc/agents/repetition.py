@@ -108,20 +108,21 @@ class _NearIndex:
         return False
 
 
-def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
+def repair_repetition(text: str, earlier: Iterable[str] = (), near: Iterable[str] | None = None) -> str:
     """`text` without repeated sentences and without a trailing word loop.
 
     A sentence (of MIN_SENTENCE_WORDS or more) already written in this text or in `earlier`
-    (sentence keys from text written before), or a long one nearly the same as one written
-    (NEAR_DUPLICATE), is dropped; a phrase loop inside the remaining
+    (sentence keys from text written before), or a long one nearly the same as one in this
+    text or in `near` (keys to compare loosely; default all of `earlier`) (NEAR_DUPLICATE),
+    is dropped; a phrase loop inside the remaining
     text cuts it at the loop's start. Paragraph breaks of the kept text are preserved.
     """
     seen = set(earlier)
-    near = _NearIndex()
-    for key in seen:
+    index = _NearIndex()
+    for key in seen if near is None else near:
         words = key.split()
         if len(words) >= NEAR_MIN_WORDS:
-            near.add(frozenset(words))
+            index.add(frozenset(words))
     kept: list[str] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group()
@@ -131,13 +132,13 @@ def repair_repetition(text: str, earlier: Iterable[str] = ()) -> str:
         words = key.split()
         if len(words) >= MIN_SENTENCE_WORDS:
             bag = frozenset(words)
-            if key in seen or (len(words) >= NEAR_MIN_WORDS and near.has_near(bag)):
+            if key in seen or (len(words) >= NEAR_MIN_WORDS and index.has_near(bag)):
                 if sentence.endswith("\n"):
                     kept.append("\n")
                 continue
             seen.add(key)
             if len(words) >= NEAR_MIN_WORDS:
-                near.add(bag)
+                index.add(bag)
         kept.append(sentence)
     joined = re.sub(r"\n{3,}", "\n\n", "".join(kept))
     return _cut_word_loop(joined).strip()

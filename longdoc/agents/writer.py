@@ -251,6 +251,7 @@ class WriterAgent:
         surplus or shortfall forward)."""
         budget = budget or plan.sections[index].words
         earlier = set().union(*(sentence_keys(t) for t in written)) if written else set()
+        recent = sentence_keys(written[-1]) if written else frozenset()  # loops are local
         text = ""
         calls = continuations = stalls = 0
         repaired = trimmed = False
@@ -275,7 +276,7 @@ class WriterAgent:
             self.usage.add(completion)
             new_text = _clean(completion.text)
             base = text + cue if new_text.strip() else text
-            combined = repair_repetition(_join(base, new_text), earlier)
+            combined = repair_repetition(_join(base, new_text), earlier, recent)
             if len(combined) < len(_join(base, new_text).strip()):
                 repaired = True
             if completion.finish_reason == "length":
