@@ -4,11 +4,12 @@ from .api import aask, ask, asummarize, summarize
 from .documents import Chunk, Document, Section
 from .errors import LongdocError
 from .pipelines.agent_write import WriteResult, write
-from .results import AnswerResult, Citation
+from .results import AnswerResult, Citation, SegmentScore
 from .sources import LoadResult, Skipped, load
 from .splitters import TokenSplitter, split_document, split_documents
 from .splitters.code import CodeSplitter
 from .splitters.outline import build_outline
+from .splitters.relevance import select_key_context
 from .tokens import count_tokens, get_encoding, token_counter
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LoadResult",
     "LongdocError",
     "Section",
+    "SegmentScore",
     "Skipped",
     "TokenSplitter",
     "WriteResult",
@@ -30,6 +32,7 @@ __all__ = [
     "count_tokens",
     "get_encoding",
     "load",
+    "select_key_context",
     "split_document",
     "split_documents",
     "summarize",
