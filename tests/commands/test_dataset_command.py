@@ -13,7 +13,7 @@ import pytest
 from longdoc.cli import main
 from longdoc.llm.fake import request_text
 from longdoc.testing.openai_server import OpenAITestServer
-from longdoc.testing.writing import author_reply, is_plan_request
+from longdoc.testing.writing import author_reply, is_plan_request, prose
 
 LONGDOC = [sys.executable, "-m", "longdoc.cli"]
 
@@ -98,7 +98,7 @@ def test_bad_lines_are_reported_with_numbers_and_skipped(capsys, tmp_path):
 def test_rejects_file_gets_rows_with_reasons(capsys, tmp_path):
     def reply(request):
         if "lakes" in request_text(request) and not is_plan_request(request):
-            return " The lake is still and cold."
+            return " " + prose(5, request_text(request)[-300:])  # a few fresh words per call
         return author_reply(request)
 
     prompts = tmp_path / "prompts.txt"
