@@ -170,8 +170,11 @@ class _TreePacker(Packer):
         name = declared_name(core)
         if not name:
             return None
-        kind = DECLARATION_TYPES.get(core.type, "function")
-        return Declaration(name, kind, signature(self.data, core))
+        return Declaration(name, DECLARATION_TYPES.get(core.type, "function"))
+
+    def signature(self, unit: Unit) -> str:
+        core = declared_node(unit.payload.core)
+        return signature(self.data, core) if core is not None else ""
 
     def is_declaration(self, unit: Unit) -> bool:
         group: _Group = unit.payload

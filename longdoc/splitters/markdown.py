@@ -132,8 +132,12 @@ class _MarkdownPacker(Packer):
     def declaration(self, unit: Unit) -> Declaration | None:
         section = unit.payload
         if isinstance(section, _Section):
-            return Declaration(section.heading.title, "heading", section.heading.line)
+            return Declaration(section.heading.title, "heading")
         return None
+
+    def signature(self, unit: Unit) -> str:
+        section = unit.payload
+        return section.heading.line if isinstance(section, _Section) else ""
 
     def kind(self, unit: Unit) -> str | None:
         return "paragraph" if unit.member else None

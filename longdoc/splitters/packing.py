@@ -105,12 +105,44 @@ class RangeCounter:
         key = (start, end)
         value = self._exact_cache.get(key)
         if value is None:
-            if self._weights is None and self._aligned(start) and self._aligned(end):
-                value = self.estimate(start, end)
-            else:
-                value = self.count(self.data[start:end].decode("utf-8", "surrogatepass"))
-            self._exact_cache[key] = value
+            value = self._exact_cache[key] = self._exact(start, end)
         return value
+
+    def _exact(self, start: int, end: int) -> int:
+        if self._weights is None:
+            if self._aligned(start) and self._aligned(end):
+                return self.estimate(start, end)
+            # Split at aligned line starts inside: only the ragged ends are encoded.
+            inner_start = self._aligned_line_start(start, end, forward=True)
+            if inner_start is not None:
+                inner_end = self._aligned_line_start(inner_start, end, forward=False)
+                if inner_end is not None:
+                    return (
+                        self._encode_count(start, inner_start)
+                        + self.estimate(inner_start, inner_end)
+                        + self._encode_count(inner_end, end)
+                    )
+        return self._encode_count(start, end)
+
+    def _encode_count(self, start: int, end: int) -> int:
+        return self.count(self.data[start:end].decode("utf-8", "surrogatepass")) if start < end else 0
+
+    def _aligned_line_start(self, low: int, high: int, *, forward: bool) -> int | None:
+        """The first (or last) aligned line start in [low, high], trying a few lines."""
+        data = self.data
+        if self._aligned(low if forward else high):
+            return low if forward else high
+        position = low if forward else high
+        for _ in range(4):
+            newline = data.find(b"\n", position, high) if forward else data.rfind(b"\n", low, position - 1)
+            if newline < 0:
+                return None
+            position = newline + 1
+            if position > high or position < low:
+                return None
+            if self._aligned(position):
+                return position
+        return None
 
     def _aligned(self, position: int) -> bool:
         """Whether the pre-tokenizer always splits at `position` (after a run of line
@@ -159,11 +191,11 @@ class ChunkInfo:
 
 @dataclass(slots=True)
 class Declaration:
-    """A unit that declares a name: its name, node kind and one-line signature."""
+    """A unit that declares a name: its name and node kind (the signature is asked for
+    only when the declaration becomes context, see `Packer.signature`)."""
 
     name: str
     kind: str
-    signature: str
 
 
 class Packer:
@@ -197,6 +229,10 @@ class Packer:
 
     def kind(self, unit: Unit) -> str | None:
         return None
+
+    def signature(self, unit: Unit) -> str:
+        """The one-line header of a declaration unit, kept as context for its pieces."""
+        return ""
 
     def is_declaration(self, unit: Unit) -> bool:
         """Cheaper than `declaration(unit) is not None`; subclasses may override."""
@@ -322,7 +358,7 @@ class Packer:
             return
         if declared is not None:
             self.names.append(declared.name)
-            self.signatures.append(declared.signature)
+            self.signatures.append(self.signature(unit))
         try:
             self.pack(children, start, end, depth + 1)
         finally:
