@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 from ..documents import Chunk, Document, LineIndex
 from ..errors import ConfigError, EmptyResponse, LogprobsUnsupported
-from ..llm.base import Completion, Model, RunUsage, TokenLogprob
+from ..llm.base import Completion, CompletionRequest, Model, RunUsage, TokenLogprob
 from ..prompts import PromptTemplate, load_prompt
 from ..results import SegmentScore
 from ..tokens import DEFAULT_ENCODING, get_encoding
@@ -302,7 +302,7 @@ class CertaintyScorer:
         self.template = load_prompt(prompt) if isinstance(prompt, str) else prompt
         self.usage = RunUsage()
 
-    def request(self, segment: str, question: str):
+    def request(self, segment: str, question: str) -> CompletionRequest:
         request = self.template.request(max_tokens=self.tokens, segment=segment, question=question)
         return request.model_copy(update={"logprobs": self.top_k, "stop": ()})
 
@@ -478,9 +478,16 @@ async def aselect_key_context(
             end, question = trailing_question(doc.text, question_tokens)
         segments.extend(split_segments(doc, tokens=segment_tokens, overlap=overlap, end=end))
     question = question or ""
+    before = getattr(scorer, "usage", RunUsage()).model_copy()
     scores = await scorer.score(segments, question) if segments else []
     selected = select_segments(segments, scores, budget=budget, lower_is_better=scorer.lower_is_better)
-    usage = getattr(scorer, "usage", None)
+    after = getattr(scorer, "usage", RunUsage())
+    usage = RunUsage(  # this selection's calls only, though the scorer may be reused
+        calls=after.calls - before.calls,
+        cached_calls=after.cached_calls - before.cached_calls,
+        prompt_tokens=after.prompt_tokens - before.prompt_tokens,
+        completion_tokens=after.completion_tokens - before.completion_tokens,
+    )
     return Selection(
         question=question,
         scorer=scorer.name,
@@ -490,7 +497,7 @@ async def aselect_key_context(
         scores=scores,
         selected=selected,
         context=splice(documents, segments, selected),
-        usage=usage.model_copy() if usage is not None else RunUsage(),
+        usage=usage,
     )
 
 

@@ -270,3 +270,13 @@ def test_segment_scores_report_every_segment():
     assert len(reported) == len(selection.segments)
     assert [r.selected for r in reported] == selection.selected
     assert all(r.source == "hay.txt" for r in reported)
+
+
+def test_a_reused_scorer_reports_each_selection_its_own_calls():
+    model = ScriptedLogprobModel({"7341-orchid": 1})
+    scorer = CertaintyScorer(model, top_k=10)
+    first = select_key_context([haystack(10, needle_at=3)], "passcode?", scorer, budget=100, segment_tokens=90)
+    second = select_key_context([haystack(12, needle_at=3)], "passcode?", scorer, budget=100, segment_tokens=90)
+    assert first.usage.calls == len(first.segments)
+    assert second.usage.calls == len(second.segments)
+    assert scorer.usage.calls == len(first.segments) + len(second.segments)
