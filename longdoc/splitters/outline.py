@@ -105,7 +105,8 @@ def _walk(
     out: list[Definition],
     parent_kind: str | None = None,
 ) -> None:
-    """Append the definitions under `node`: top level, members of classes, nested functions."""
+    """Append the definitions under `node`: top level, and the members of classes,
+    namespaces, impls and the like (not the locals of functions)."""
     for child in node.named_children:
         child_type = child.type
         if child_type in BODY_TYPES or child_type == "ERROR":
