@@ -254,6 +254,7 @@ class WriterAgent:
         recent = sentence_keys(written[-1]) if written else frozenset()  # loops are local
         text = ""
         calls = continuations = stalls = 0
+        last_finish: str | None = None
         repaired = trimmed = False
         while True:
             remaining = max(budget - count_words(text), budget // 4, 16)
@@ -261,7 +262,10 @@ class WriterAgent:
             # After a stall on a started section, open a new paragraph with a connective: a base
             # model that stopped at its paragraph's end (or wanted to start the next section)
             # carries on from "Moreover," where it would not from a bare full stop.
-            cue = f"\n\n{CONTINUATION_OPENERS[(stalls - 1) % len(CONTINUATION_OPENERS)]}" if stalls and text else ""
+            # The same when the last call ended by choice (a stop sequence), not by its limit.
+            reopen = bool(text) and (stalls > 0 or last_finish != "length")
+            opener = CONTINUATION_OPENERS[(calls - 1) % len(CONTINUATION_OPENERS)]
+            cue = f"\n\n{opener}" if reopen else ""
             request = self._request(plan, index, budget, written, text + cue, max_tokens)
             if stalls:
                 request = request.model_copy(update={"temperature": 0.8})
@@ -269,11 +273,13 @@ class WriterAgent:
             try:
                 completion = await self.model.acomplete(request)
             except EmptyResponse:
+                last_finish = "stop"
                 stalls += 1
                 if stalls > MAX_STALLS:
                     break
                 continue
             self.usage.add(completion)
+            last_finish = completion.finish_reason
             new_text = _clean(completion.text)
             base = text + cue if new_text.strip() else text
             combined = repair_repetition(_join(base, new_text), earlier, recent)

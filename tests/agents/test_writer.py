@@ -52,9 +52,10 @@ def test_a_short_section_is_continued_until_it_reaches_its_budget():
     draft = asyncio.run(WriterAgent(model).awrite(make_plan(400, 400), 0, []))
     assert draft.words >= 0.7 * 400
     assert draft.continuations >= 2
-    # A continuation shows the section so far at the end of the prompt, to be continued.
+    # A continuation shows the section so far at the end of the prompt, to be continued
+    # (after a paragraph opener, since the first answer stopped by choice).
     first_piece = prose(120, 1)
-    assert request_text(model.history[1]).endswith(first_piece)
+    assert request_text(model.history[1]).endswith(first_piece + "\n\nMoreover,")
 
 
 def test_a_far_too_long_section_is_trimmed_at_a_sentence_end():
@@ -134,7 +135,9 @@ def test_a_stalled_section_is_reopened_with_a_connective():
     replies = iter([first, "", " the valley keeps its copper signal for the winter market. " + prose(200, 22)])
     model = FakeModel(rule=lambda request: next(replies, ""))
     draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
-    # The third call was cued with a paragraph opener, which stays in the text it continued.
-    assert request_text(model.history[2]).endswith(first + "\n\nMoreover,")
-    assert "\n\nMoreover, the valley keeps" in draft.text
+    # The first call stopped by choice, so the next ones were cued with paragraph openers;
+    # the opener that got an answer stays in the text.
+    assert request_text(model.history[1]).endswith(first + "\n\nMoreover,")
+    assert request_text(model.history[2]).endswith(first + "\n\nFor example,")
+    assert "\n\nFor example, the valley keeps" in draft.text
     assert draft.words >= 0.7 * 300
