@@ -1,8 +1,10 @@
 """longdoc: read documents far longer than a model's context window, and write far longer outputs."""
 
 from .api import aask, ask, asummarize, summarize
+from .config import Settings
 from .documents import Chunk, Document, Section
 from .errors import LongdocError
+from .llm import load_model
 from .pipelines.agent_write import WriteResult, write
 from .results import AnswerResult, Citation, SegmentScore
 from .sources import LoadResult, Skipped, load
@@ -22,6 +24,7 @@ __all__ = [
     "LongdocError",
     "Section",
     "SegmentScore",
+    "Settings",
     "Skipped",
     "TokenSplitter",
     "WriteResult",
@@ -32,6 +35,7 @@ __all__ = [
     "count_tokens",
     "get_encoding",
     "load",
+    "load_model",
     "select_key_context",
     "split_document",
     "split_documents",
