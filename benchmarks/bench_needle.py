@@ -8,7 +8,7 @@ reading everything with Chain-of-Agents?
 
 Each finished cell is appended to --rows, and a rerun skips cells already there (so a long
 sweep can be stopped and resumed); the table is written from all rows in the file. The
-call cache lives in a fresh folder per run, so times are real model time, never cache hits.
+response cache is off (and its folder fresh), so times are real model time, never cache hits.
 """
 
 from __future__ import annotations
@@ -26,13 +26,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _results import markdown_table, write_section
 
 from longdoc.config import Settings
+from longdoc.documents import Document
 from longdoc.errors import EmptyResponse
 from longdoc.evals.needle import build_haystack, load_essays, load_needle, run_cell
 from longdoc.llm import CompletionRequest, load_model
+from longdoc.pipelines.xl3m import key_context_budget
+from longdoc.splitters.relevance import make_scorer, select_key_context
 
 
 def ints(text: str) -> list[int]:
     return [int(v) for v in text.split(",") if v]
+
+
+def select_cell(stack, needle, scorer_name: str, model, settings: Settings, window: int) -> dict:
+    """Selection only (no answer call): is the needle whole in the key context, and where
+    does the segment holding it rank among all segments?"""
+    scorer = make_scorer(scorer_name, model, concurrency=settings.concurrency)
+    document = Document.from_text(stack.text, path=f"haystack-{stack.tokens}.txt")
+    started = time.perf_counter()
+    selection = select_key_context(
+        [document], needle.question, scorer, budget=key_context_budget(window, needle.question)
+    )
+    seconds = time.perf_counter() - started
+    sign = 1 if selection.lower_is_better else -1
+    order = sorted(range(len(selection.segments)), key=lambda i: (sign * selection.scores[i], i))
+    holding = [i for i, seg in enumerate(selection.segments)
+               if seg.start <= stack.needle_start + 1 and seg.end >= stack.needle_end - 1]
+    return {
+        "strategy": "select",
+        "scorer": scorer_name,
+        "tokens": stack.tokens,
+        "selected": needle.text.strip() in selection.context,
+        "answered": None,
+        "rank": min(order.index(i) for i in holding) + 1 if holding else None,
+        "segments": len(selection.segments),
+        "calls": selection.usage.calls,
+        "seconds": round(seconds, 3),
+    }
 
 
 def main() -> None:
@@ -47,6 +77,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rows", type=Path, default=Path(tempfile.gettempdir()) / "longdoc_needle_rows.jsonl")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument(
+        "--select", action="append", default=[], metavar="SCORER:LENGTHS:DEPTHS",
+        help="selection-only cells (no answer call), e.g. lexical:4000,8000:0,50,100; repeatable",
+    )
     args = parser.parse_args()
 
     lengths, depths = ints(args.lengths), ints(args.depths)
@@ -54,7 +88,7 @@ def main() -> None:
     scorers = [s for s in args.scorers.split(",") if s]
     chain_lengths, chain_depths = set(ints(args.chain_lengths)), set(ints(args.chain_depths))
     cache = Path(tempfile.mkdtemp(prefix="needle-cache-"))
-    settings = Settings(model="local", window=args.window, concurrency=args.concurrency, cache_dir=cache)
+    settings = Settings(model="local", window=args.window, concurrency=args.concurrency, cache_dir=cache, cache=False)
     model = load_model(settings)
     with contextlib.suppress(EmptyResponse):  # start the server before the clock runs
         model.complete(CompletionRequest.from_text("The capital of France is", max_tokens=4))
@@ -67,6 +101,24 @@ def main() -> None:
                 row = json.loads(line)
                 done[(row["length"], row["depth"], row["strategy"], row["scorer"], row["window"])] = row
     started = time.perf_counter()
+    for spec in args.select:
+        scorer_name, spec_lengths, spec_depths = spec.split(":")
+        for length in ints(spec_lengths):
+            for depth in ints(spec_depths):
+                key = (length, depth, "select", scorer_name, args.window)
+                if key in done:
+                    continue
+                stack = build_haystack(essays, needle.text, tokens=length, depth=depth)
+                row = select_cell(stack, needle, scorer_name, model, settings, args.window)
+                row.update(length=length, depth=depth, window=args.window)
+                done[key] = row
+                with args.rows.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(row) + "\n")
+                print(
+                    f"[{time.perf_counter() - started:7.0f}s] {length:>6} depth {depth:>3} select:{scorer_name}"
+                    f" selected={row['selected']} rank={row['rank']}/{row['segments']} calls={row['calls']} {row['seconds']:.1f}s",
+                    flush=True,
+                )
     plan = [("xl3m", s, length, depth) for s in scorers for length in lengths for depth in depths
             if s != "certainty" or length in certainty_lengths]
     plan += [("chain", None, length, depth) for length in lengths for depth in depths
@@ -95,49 +147,65 @@ def main() -> None:
     report(rows, args)
 
 
-def report(rows: list[dict], args: argparse.Namespace) -> None:
+def _grouped(rows: list[dict]) -> list[tuple[tuple, list[dict]]]:
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
         groups.setdefault((row["strategy"], row["scorer"] or "", row["length"]), []).append(row)
-    table = []
-    for (strategy, scorer, length), cells in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    return sorted(groups.items(), key=lambda kv: kv[0])
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> None:
+    select_rows = [r for r in rows if r["strategy"] == "select"]
+    answer_rows = [r for r in rows if r["strategy"] != "select"]
+    selection = []
+    for (_, scorer, length), cells in _grouped(select_rows):
         n = len(cells)
-        table.append(
-            [
-                f"{strategy}:{scorer}" if scorer else strategy,
-                length,
-                ",".join(str(c["depth"]) for c in sorted(cells, key=lambda c: c["depth"])),
-                f"{sum(c['selected'] for c in cells)}/{n}",
-                f"{sum(c['answered'] for c in cells)}/{n}",
-                round(sum(c["calls"] for c in cells) / n, 1),
-                round(sum(c["seconds"] for c in cells) / n, 1),
-            ]
-        )
-    totals = {}
-    for row in rows:
-        name = f"{row['strategy']}:{row['scorer']}" if row["scorer"] else row["strategy"]
-        t = totals.setdefault(name, [0, 0, 0])
+        ranks = [c["rank"] for c in cells if c["rank"] is not None]
+        selection.append([
+            scorer, length, ",".join(str(c["depth"]) for c in sorted(cells, key=lambda c: c["depth"])),
+            f"{sum(c['selected'] for c in cells)}/{n}",
+            f"{sum(ranks) / len(ranks):.1f} of {cells[0]['segments']}" if ranks else "-",
+            round(sum(c["calls"] for c in cells) / n, 1), round(sum(c["seconds"] for c in cells) / n, 1),
+        ])
+    answers = []
+    for (strategy, scorer, length), cells in _grouped(answer_rows):
+        n = len(cells)
+        answers.append([
+            f"{strategy}:{scorer}" if scorer else strategy, length,
+            ",".join(str(c["depth"]) for c in sorted(cells, key=lambda c: c["depth"])),
+            f"{sum(c['selected'] for c in cells)}/{n}", f"{sum(c['answered'] for c in cells)}/{n}",
+            round(sum(c["calls"] for c in cells) / n, 1), round(sum(c["seconds"] for c in cells) / n, 1),
+        ])
+    totals: dict[str, list[int]] = {}
+    for row in select_rows:
+        t = totals.setdefault(row["scorer"], [0, 0])
         t[0] += 1
         t[1] += row["selected"]
-        t[2] += row["answered"]
     summary = "\n".join(
-        f"- **{name}**: needle kept in {k}/{n} cells ({100 * k / n:.0f}%), answered {a}/{n} ({100 * a / n:.0f}%)"
-        for name, (n, k, a) in sorted(totals.items())
+        f"- selection recall, **{name}**: {k}/{n} cells ({100 * k / n:.0f}%)" for name, (n, k) in sorted(totals.items())
+    )
+    command = "`.venv/bin/python benchmarks/bench_needle.py " + " ".join(
+        [f"--select {spec}" for spec in args.select]
+        + [f"--lengths {args.lengths} --depths {args.depths} --scorers {args.scorers}"]
+        + ([f"--certainty-lengths {args.certainty_lengths}"] if args.certainty_lengths else [])
+        + [f"--chain-lengths {args.chain_lengths} --chain-depths {args.chain_depths} --window {args.window}`"]
     )
     body = (
-        "Embedded Gemma 3 270M (base, Q4_K_M, llama.cpp via xllamacpp) on the shared 2-core machine "
-        f"(other engineers' jobs ran at the same time, so seconds are noisy); agent window {args.window} tokens; "
-        "haystack = Paul Graham essays with the standard San Francisco needle (needle_config.json). "
-        "`selected`: the needle is whole in the XL3M key context (for `chain`: its answer words reached "
-        "the final notes); `answered`: the answer holds at least half of the needle's words that the "
-        "question does not give away. Scores are per cell; seconds and calls are means per cell.\n\n"
-        + markdown_table(["strategy", "tokens", "depths %", "selected", "answered", "calls", "seconds"], table)
-        + "\n\n"
-        + summary
-        + "\n\nCommand: `.venv/bin/python benchmarks/bench_needle.py "
-        + f"--lengths {args.lengths} --depths {args.depths} --scorers {args.scorers}"
-        + (f" --certainty-lengths {args.certainty_lengths}" if args.certainty_lengths else "")
-        + f" --chain-lengths {args.chain_lengths} --chain-depths {args.chain_depths} --window {args.window}`"
+        "Embedded Gemma 3 270M (base, Q4_K_M, llama.cpp via xllamacpp) on the shared 2-core machine, "
+        "with other engineers' model runs and benchmarks on the same cores at the same time (load average "
+        "10-13), so seconds are several times what an idle machine gives and the grid was cut to what "
+        f"finished. Agent window {args.window} tokens (key context of about 1,500 tokens = 4 segments of "
+        "384); haystack = Paul Graham essays with the standard San Francisco needle (needle_config.json).\n\n"
+        "**Selection** (no answer call): `selected` = the needle sentence is whole in the key context; "
+        "`rank` = mean rank of the segment holding the needle among all segments (1 = most relevant).\n\n"
+        + markdown_table(["scorer", "tokens", "depths %", "selected", "rank", "calls", "seconds"], selection)
+        + "\n\n" + summary + "\n\n"
+        "**End to end** (select, then the manager answers; `chain` reads everything): `selected` = the needle "
+        "is in the key context (chain: its answer words reached the final notes); `answered` = the answer "
+        "holds at least half of the needle's words that the question does not give away; calls and "
+        "seconds are means per cell.\n\n"
+        + markdown_table(["strategy", "tokens", "depths %", "selected", "answered", "calls", "seconds"], answers)
+        + "\n\nCommand: " + command
     )
     print(body)
     if not args.no_write:
