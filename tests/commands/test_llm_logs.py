@@ -41,12 +41,12 @@ def test_logs_lists_the_calls(capsys):
 
 def test_llm_reports_model_errors_with_exit_1(capsys):
     with OpenAITestServer() as server:
-        server.inject(Fault.SERVER_ERROR, times=10)
+        server.inject(Fault.RATE_LIMIT, times=10, retry_after=0.05)
         code = main(["llm", "hi", "--base-url", server.url, "--model", server.model, "--json"])
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out == ""  # no error text as if it were output
-    assert "HTTP 500" in captured.err
+    assert "HTTP 429" in captured.err and "5 attempts" in captured.err
 
 
 def test_llm_bad_usage_exits_2(capsys):

@@ -146,7 +146,7 @@ for i in range(40):
 
 def test_processes_share_the_log_safely(tmp_path):
     workers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(w)]) for w in range(3)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(w)]) for w in range(2)
     ]
-    assert [p.wait(timeout=120) for p in workers] == [0, 0, 0]
-    assert CallLog.in_dir(tmp_path).count() == 3 * 40
+    assert [p.wait(timeout=120) for p in workers] == [0, 0]
+    assert CallLog.in_dir(tmp_path).count() == 2 * 40

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from longdoc.config import Settings
+from longdoc.errors import ContextLengthExceeded
 from longdoc.llm import CompletionRequest, LocalModel, OpenAIModel, load_model
 from longdoc.llm.local import LOCAL_MODEL_NAME, LOCAL_WINDOW, assemble_model, model_dir
 
@@ -54,3 +55,11 @@ def test_model_file_is_assembled_once_and_verified(tmp_path):
     stamp = path.with_name(path.name + ".verified")
     assert path.stat().st_size > 100_000_000 and stamp.exists()
     assert assemble_model(directory) == path  # the stamp skips rehashing
+
+
+def test_prompt_beyond_the_window_is_a_typed_error(tmp_path):
+    model = load_model(Settings(model="local", cache_dir=tmp_path))
+    with pytest.raises(ContextLengthExceeded) as caught:
+        model.complete(CompletionRequest.from_text("word " * 9000 + "\nAnswer:", max_tokens=4))
+    assert caught.value.window == LOCAL_WINDOW
+    assert caught.value.prompt_tokens > LOCAL_WINDOW
