@@ -35,6 +35,8 @@ from .fake import request_text
 
 OPENAI_HOST = "api.openai.com"
 
+OPENAI_MAX_STOPS = 4
+
 NO_KEY = "no-key"
 """Sent as the bearer token to endpoints that need none (the client insists on one)."""
 
@@ -52,6 +54,12 @@ _CONTEXT_MARKERS = (
     "prompt is too long",
 )
 _NUMBER = re.compile(r"\d[\d,]*")
+
+
+def cut_at_stops(text: str, stops: tuple[str, ...]) -> str:
+    """`text` up to the first stop sequence (servers that honour them leave none)."""
+    cut = min((text.find(stop) for stop in stops if stop and stop in text), default=-1)
+    return text if cut < 0 else text[:cut]
 
 
 def is_openai_endpoint(base_url: str | None) -> bool:
@@ -199,7 +207,9 @@ class OpenAIModel:
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         params: dict[str, Any] = {"model": self.name, "temperature": request.temperature}
         if request.stop:
-            params["stop"] = list(request.stop)
+            # OpenAI takes at most 4 stop sequences; the rest are applied to the reply here.
+            stops = list(request.stop)
+            params["stop"] = stops[:OPENAI_MAX_STOPS] if is_openai_endpoint(self.base_url) else stops
         if self.extra_body:
             params["extra_body"] = dict(self.extra_body)
         if self.completion_style:
@@ -264,6 +274,8 @@ class OpenAIModel:
             message = getattr(choice, "message", None)
             text = getattr(message, "content", None)
         logprobs = _parse_logprobs(choice.logprobs) if request.logprobs is not None else None
+        if isinstance(text, str):
+            text = cut_at_stops(text, request.stop)
         if not isinstance(text, str) or (not text.strip() and not logprobs):
             # Blank text is an answer only when it comes with the token logprobs asked for
             # (a scorer reading one whitespace token's distribution).

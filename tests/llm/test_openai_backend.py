@@ -17,6 +17,7 @@ from longdoc.errors import (
 )
 from longdoc.llm import CompletionRequest, OpenAIModel, load_model
 from longdoc.llm.factory import api_key_for
+from longdoc.llm.openai_backend import cut_at_stops
 from longdoc.testing import Fault, OpenAITestServer
 
 QUESTION = "The vault code is 4417. The garden has roses.\nQuestion: what is the vault code?\nAnswer:"
@@ -211,3 +212,17 @@ def test_load_model_uses_completion_style_setting(server, tmp_path):
     assert model.completion_style
     assert model.complete(CompletionRequest.from_text(QUESTION)).text == ANSWER
     assert server.requests[-1].path == "/v1/completions"
+
+
+def test_stop_sequences_beyond_what_the_server_applies_are_cut_here(server):
+    def replies_with_markers(_request):
+        return "alpha ### beta @@@ gamma"
+
+    server.reply = replies_with_markers
+    model = model_for(server)
+    out = model.complete(CompletionRequest.from_text("x", stop=("@@@",)))
+    assert out.text == "alpha ### beta "
+    stops = ("a1", "a2", "a3", "a4", "###")
+    assert cut_at_stops("alpha ### beta", stops) == "alpha "
+    params = OpenAIModel(model="gpt-4o-mini", api_key="k")._params(CompletionRequest.from_text("x", stop=stops))
+    assert params["stop"] == ["a1", "a2", "a3", "a4"]
