@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,13 @@ server.stop()
 """
 
 
-def run_once(url: str, model_name: str, prompts: list[PromptItem], concurrency: int, latency: float) -> dict:
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(url: str, model_name: str, prompts: list[PromptItem], concurrency: int, latency: float, server_pid: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="bench-dataset-"))
     settings = Settings.from_env(
         base_url=url, model=model_name, concurrency=concurrency, cache=False, cache_dir=folder / "cache"
@@ -48,10 +55,15 @@ def run_once(url: str, model_name: str, prompts: list[PromptItem], concurrency: 
     model = load_model(settings)
     _ = model.context_window  # asks the server for its window once, before the clock starts
     started = time.perf_counter()
+    cpu_started = time.process_time()
+    server_cpu_started = process_cpu_seconds(server_pid)
+    load_started = os.getloadavg()[0]
     report = asyncio.run(
         generate_dataset(prompts, model, folder / "out.jsonl", options=DatasetOptions(concurrency=concurrency))
     )
     wall = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_started
+    server_cpu = process_cpu_seconds(server_pid) - server_cpu_started
     rows = [json.loads(line) for line in (folder / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     ideal = report.calls * latency / concurrency
     return {
@@ -64,6 +76,9 @@ def run_once(url: str, model_name: str, prompts: list[PromptItem], concurrency: 
         "ideal": ideal,
         "efficiency": ideal / wall,
         "rows_per_min": 60 * len(rows) / wall,
+        "client_cpu_ms_per_call": 1000 * client_cpu / max(1, report.calls),
+        "server_cpu_ms_per_call": 1000 * server_cpu / max(1, report.calls),
+        "load": max(load_started, os.getloadavg()[0]),
     }
 
 
@@ -81,23 +96,26 @@ def main() -> None:
         url = server.stdout.readline().strip()
         # Warm up once (imports, tokenizer data, connection pool code paths): not timed.
         warm = [PromptItem(line=1, prompt="Write a warm-up essay.", words=args.words)]
-        run_once(url, "test-model", warm, 1, args.latency)
+        run_once(url, "test-model", warm, 1, args.latency, server.pid)
         results = []
         for concurrency in args.concurrency:
             prompts = [
                 PromptItem(line=i + 1, prompt=f"Write a {args.words}-word essay on subject {i} (run c={concurrency}).", words=args.words)
                 for i in range(args.prompts)
             ]
-            result = run_once(url, "test-model", prompts, concurrency, args.latency)
+            result = run_once(url, "test-model", prompts, concurrency, args.latency, server.pid)
             print(json.dumps(result), flush=True)
             results.append(result)
     finally:
         server.stdin.close()
         server.wait(timeout=30)
     table = markdown_table(
-        ["concurrency", "rows", "model calls", "wall s", "ideal s", "efficiency", "rows/min"],
+        ["concurrency", "rows", "model calls", "wall s", "ideal s", "efficiency", "rows/min",
+         "client CPU ms/call", "server CPU ms/call", "load avg"],
         [
-            [r["concurrency"], r["rows"], r["calls"], round(r["wall"], 2), round(r["ideal"], 2), f"{r['efficiency']:.0%}", round(r["rows_per_min"])]
+            [r["concurrency"], r["rows"], r["calls"], round(r["wall"], 2), round(r["ideal"], 2), f"{r['efficiency']:.0%}",
+             round(r["rows_per_min"]), round(r["client_cpu_ms_per_call"], 1), round(r["server_cpu_ms_per_call"], 1),
+             round(r["load"], 1)]
             for r in results
         ],
     )
@@ -110,6 +128,10 @@ def main() -> None:
         f"""{args.prompts} prompts x ~{args.words} words through AgentWrite (plan + sections) against the
 latency-injecting test server ({args.latency * 1000:.0f} ms per call, separate process), openai backend, cache off.
 Ideal = model calls x latency / concurrency. {verdict}
+"load avg" is the machine's 1-minute load average around the run (2 cores, shared); CPU
+columns are process CPU time per model call of the client (pipeline, checkpoints, openai
+client, call log) and of the test server. When client + server CPU per call times the
+calls exceeds the ideal time, the run is CPU-bound, not latency-bound.
 
 {table}
 """,

@@ -53,6 +53,9 @@ LEAD_WORDS = 40
 CONTINUATION_OPENERS = ("Moreover,", "For example,", "In addition,", "At the same time,")
 """Paragraph openers that cue a stalled base model to keep writing the same section."""
 
+HEADING_BYTES = 400
+"""Bytes of one section heading in the text so far, at most (plan main points are capped)."""
+
 _HEADING_ECHO = re.compile(r"^\s*(?:#+\s*)?section\s+\d+(?:\s+of\s+\d+)?\b[^\n]*\n", re.IGNORECASE)
 _LATER_HEADING = re.compile(r"\n\s*(?:#+\s*)?(?:section\s+\d+\s+of\s+\d+|task:|plan of the piece)", re.I)
 
@@ -94,7 +97,7 @@ def text_so_far(plan: Plan, written: Sequence[str], room_tokens: int) -> tuple[s
         return "", ""
     blocks = [f"{_heading(plan, i)}\n{text}" for i, text in enumerate(written)]
     full = "\n\n".join(blocks)
-    if count_tokens(full) <= room_tokens:
+    if len(full.encode()) <= room_tokens or count_tokens(full) <= room_tokens:
         return full + "\n", "\n\n".join(written)
     verbatim_room = int(room_tokens * (1 - SUMMARY_SHARE))
     kept: list[int] = []
@@ -219,10 +222,17 @@ class WriterAgent:
             )
 
         empty = render("", "", around)
-        overhead = count_tokens(empty.prompt or "") if self.model.completion_style else sum(
-            count_tokens(m.content) for m in empty.messages
-        )
-        room = int((self.window - overhead - max_tokens) * WINDOW_MARGIN)
+        if self.model.completion_style:
+            empty_text = empty.prompt or ""
+        else:
+            empty_text = "\n".join(m.content for m in empty.messages)
+        # A token is at least one byte: bytes bound tokens from above, so while the bytes fit
+        # there is no need to count (the common case, and counting costs ~1 ms a call).
+        room = int((self.window - len(empty_text.encode()) - max_tokens) * WINDOW_MARGIN)
+        overhead = None
+        if room < HEADING_BYTES * len(written) + sum(len(w.encode()) for w in written):
+            overhead = count_tokens(empty_text)
+            room = int((self.window - overhead - max_tokens) * WINDOW_MARGIN)
         if room < 64 and len(plan.sections) > 12:
             around = 5
             empty = render("", "", around)
