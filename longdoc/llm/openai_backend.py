@@ -155,10 +155,15 @@ class OpenAIModel:
     def served_models(self) -> list[dict[str, Any]]:
         """The endpoint's `/v1/models` entries, with any extra metadata they carry."""
         if self._served is None:
+            client = self._sync_client()
+            box = [0]
+            token = _attempts.set(box)
             try:
-                page = self._sync_client().models.list()
+                page = client.models.list()
             except openai.APIError as exc:
-                raise self._typed_error(exc, 1, "listing models") from exc
+                raise self._typed_error(exc, box[0], "listing models") from exc
+            finally:
+                _attempts.reset(token)
             self._served = [m.to_dict() for m in page.data]
         return self._served
 
@@ -318,7 +323,7 @@ class OpenAIModel:
             )
         if isinstance(exc, openai.APIConnectionError):
             return ModelUnavailable(
-                f"cannot reach {where} ({attempts} attempts): {exc}", model=model, attempts=attempts
+                f"cannot reach {where} ({doing}, {attempts} attempts): {exc}", model=model, attempts=attempts
             )
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code

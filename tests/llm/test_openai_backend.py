@@ -173,10 +173,13 @@ def test_several_served_models_need_a_choice():
 def test_unreachable_endpoint_is_unavailable():
     with OpenAITestServer() as server:
         url = server.url
-    with pytest.raises(ModelUnavailable):
-        OpenAIModel(base_url=url, model="m", max_retries=0, timeout=2).complete(
+    with pytest.raises(ModelUnavailable) as caught:
+        OpenAIModel(base_url=url, model="m", max_retries=1, timeout=2).complete(
             CompletionRequest.from_text("hi")
         )
+    assert caught.value.attempts == 2
+    with pytest.raises(ModelUnavailable, match="listing models"):
+        _ = OpenAIModel(base_url=url, model=None, max_retries=0).name
 
 
 def test_the_openai_key_never_goes_to_a_custom_endpoint(server, monkeypatch):
