@@ -31,6 +31,8 @@ from .openai_backend import OpenAIModel, is_openai_endpoint
 
 FAKE_WINDOW = 8192
 
+LOCAL_MAX_RETRIES = 1
+
 _logs: dict[Path, CallLog] = {}
 _logs_lock = threading.Lock()
 
@@ -71,7 +73,9 @@ def backend_for(settings: Settings) -> Model:
             cache_dir=settings.cache_dir,
             window=settings.window,
             timeout=settings.timeout,
-            max_retries=settings.max_retries,
+            # in-process server: no rate limits or flaky network to wait out, and a
+            # timed-out prompt would only time out again
+            max_retries=min(settings.max_retries, LOCAL_MAX_RETRIES),
         )
     key = api_key_for(settings)
     if settings.base_url is None and key is None:
