@@ -56,6 +56,7 @@ CONTINUATION_OPENERS = ("Moreover,", "For example,", "In addition,", "At the sam
 HEADING_BYTES = 400
 """Bytes of one section heading in the text so far, at most (plan main points are capped)."""
 
+_PLAN_ECHO = re.compile(r"^[^\n]*\((?:about\s+|approximately\s+|~)?\d[\d,]*\s+words?\)[^\n]*(?:\n|$)", re.I | re.M)
 _HEADING_ECHO = re.compile(r"^\s*(?:#+\s*)?section\s+\d+(?:\s+of\s+\d+)?\b[^\n]*\n", re.IGNORECASE)
 _LATER_HEADING = re.compile(r"\n\s*(?:#+\s*)?(?:section\s+\d+\s+of\s+\d+|task:|plan of the piece)", re.I)
 
@@ -148,8 +149,10 @@ def _tail(text: str, room_tokens: int) -> str:
 
 
 def _clean(new_text: str) -> str:
-    """A continuation without an echoed heading and without any next section it started."""
+    """A continuation without an echoed heading, without echoed plan lines ("2. Explain ...
+    (about 300 words)") and without any next section it started."""
     new_text = _HEADING_ECHO.sub("", new_text, count=1)
+    new_text = _PLAN_ECHO.sub("", new_text)
     later = _LATER_HEADING.search(new_text)
     if later:
         new_text = new_text[: later.start()]

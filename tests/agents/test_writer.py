@@ -141,3 +141,12 @@ def test_a_stalled_section_is_reopened_with_a_connective():
     assert request_text(model.history[2]).endswith(first + "\n\nFor example,")
     assert "\n\nFor example, the valley keeps" in draft.text
     assert draft.words >= 0.7 * 300
+
+
+def test_echoed_plan_lines_are_not_counted_as_text():
+    echo = "   2. Describe the characteristics of a good cactus. (about 50 words)\n"
+    replies = iter([echo + prose(250, 31)])
+    model = FakeModel(rule=lambda request: next(replies, prose(100, 32)))
+    draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
+    assert "characteristics of a good cactus" not in draft.text
+    assert "words)" not in draft.text
