@@ -234,6 +234,11 @@ class AgentWrite:
         state_input: WriteState | None = {"instruction": instruction, "target_words": target_words}
         if self.checkpointer is not None:
             snapshot = await app.aget_state(config)
+            values = snapshot.values or {}
+            if not snapshot.next and "plan" in values and len(values.get("sections", [])) == len(values["plan"]["sections"]):
+                # Finished, but the process died before its checkpoint was deleted.
+                await self.checkpointer.adelete_thread(thread)
+                return self._assemble(values, time.perf_counter() - started, len(values["sections"]))
             if snapshot.next:
                 resumed = len(snapshot.values.get("sections", []))
                 state_input = None

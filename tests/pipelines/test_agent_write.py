@@ -115,3 +115,21 @@ def test_public_api_write_is_exported():
     import longdoc
 
     assert longdoc.write is write
+
+
+def test_a_finished_write_whose_checkpoint_survived_is_returned_not_redone(tmp_path, monkeypatch):
+    from longdoc.pipelines import agent_write
+
+    checkpoint = tmp_path / "c.db"
+
+    async def keep(self, thread_id):  # the process "dies" before deleting its checkpoint
+        return None
+
+    monkeypatch.setattr(agent_write.AsyncSqliteSaver, "adelete_thread", keep)
+    first = write("Write about a river valley.", 900, model=FakeModel(rule=Author()), checkpoint=checkpoint)
+    monkeypatch.undo()
+    again = FakeModel(rule=Author())
+    second = write("Write about a river valley.", 900, model=again, checkpoint=checkpoint)
+    assert again.history == []
+    assert second.text == first.text
+    assert second.resumed_sections == len(first.sections)
