@@ -18,6 +18,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
@@ -60,6 +61,16 @@ def cut_at_stops(text: str, stops: tuple[str, ...]) -> str:
     """`text` up to the first stop sequence (servers that honour them leave none)."""
     cut = min((text.find(stop) for stop in stops if stop and stop in text), default=-1)
     return text if cut < 0 else text[:cut]
+
+
+def public_url(url: str) -> str:
+    """`url` without user:password@ or a query string (where tokens sometimes ride along),
+    fit for logs, messages and cache keys."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def is_openai_endpoint(base_url: str | None) -> bool:
@@ -122,7 +133,7 @@ class OpenAIModel:
     def cache_identity(self) -> str:
         style = "completions" if self.completion_style else "chat"
         extra = ",".join(f"{k}={v}" for k, v in sorted(self.extra_body.items()))
-        return f"openai:{self.base_url or OPENAI_HOST}:{style}:{extra}"
+        return f"openai:{self.where}:{style}:{extra}"
 
     @property
     def name(self) -> str:
@@ -145,8 +156,8 @@ class OpenAIModel:
 
     @property
     def where(self) -> str:
-        """The endpoint, for messages."""
-        return self.base_url or OPENAI_HOST
+        """The endpoint, for messages and cache keys (no credentials)."""
+        return public_url(self.base_url) if self.base_url else OPENAI_HOST
 
     def _endpoint_url(self) -> str | None:
         """The base URL to connect to (a subclass may start a server here)."""
@@ -177,7 +188,7 @@ class OpenAIModel:
             return DEFAULT_HOSTED_MODEL
         listing = ", ".join(ids[:10]) or "none"
         raise ConfigError(
-            f"{self.base_url} serves {len(ids)} models ({listing}); choose one with --model"
+            f"{self.where} serves {len(ids)} models ({listing}); choose one with --model"
         )
 
     def _discover_window(self) -> int:

@@ -229,3 +229,13 @@ def test_stop_sequences_beyond_what_the_server_applies_are_cut_here(server):
     assert cut_at_stops("alpha ### beta", stops) == "alpha "
     params = OpenAIModel(model="gpt-4o-mini", api_key="k")._params(CompletionRequest.from_text("x", stop=stops))
     assert params["stop"] == ["a1", "a2", "a3", "a4"]
+
+
+def test_credentials_in_the_base_url_stay_out_of_the_log(server, tmp_path):
+    url = server.url.replace("http://", "http://user:hunter2pw@")
+    settings = Settings(base_url=url, model=server.model, cache_dir=tmp_path)
+    model = load_model(settings)
+    assert model.complete(CompletionRequest.from_text(QUESTION)).text == ANSWER
+    for path in tmp_path.iterdir():
+        data = path.read_bytes()
+        assert b"hunter2pw" not in data, path
