@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from ..errors import ModelError
 from .base import Completion, CompletionRequest, Model
 
 CALL_LOG_NAME = "calls.sqlite3"
+
+_log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another process's write lock before giving up."""
@@ -258,12 +262,24 @@ class CachedModel:
     def _hit(self, key: str, endpoint: str, request: CompletionRequest, started: float) -> Completion | None:
         if not self.read:
             return None
-        stored = self.log.lookup(key)
+        try:
+            stored = self.log.lookup(key)
+        except sqlite3.Error as exc:  # an unreadable cache is a miss, not a failed call
+            _log.warning("cache lookup failed in %s: %s", self.log.path, exc)
+            return None
         if stored is None:
             return None
         hit = stored.model_copy(update={"cached": True, "latency_s": time.perf_counter() - started})
-        self.log.record(key, endpoint, request, hit)
+        self._write(self.log.record, key, endpoint, request, hit)
         return hit
+
+    def _write(self, method: Callable[..., None], *args: object) -> None:
+        """Log a call; a log that cannot be written (disk full, locked for too long) costs
+        the cache entry, never the answer already paid for."""
+        try:
+            method(*args)
+        except sqlite3.Error as exc:
+            _log.warning("call log write failed in %s: %s", self.log.path, exc)
 
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -274,9 +290,11 @@ class CachedModel:
         try:
             completion = self.inner.complete(request)
         except ModelError as exc:
-            self.log.record_error(key, endpoint, self.inner.name, request, exc, time.perf_counter() - started)
+            self._write(
+                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started
+            )
             raise
-        self.log.record(key, endpoint, request, completion)
+        self._write(self.log.record, key, endpoint, request, completion)
         return completion
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
@@ -288,9 +306,11 @@ class CachedModel:
         try:
             completion = await self.inner.acomplete(request)
         except ModelError as exc:
-            self.log.record_error(key, endpoint, self.inner.name, request, exc, time.perf_counter() - started)
+            self._write(
+                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started
+            )
             raise
-        self.log.record(key, endpoint, request, completion)
+        self._write(self.log.record, key, endpoint, request, completion)
         return completion
 
     def __getattr__(self, name: str) -> object:

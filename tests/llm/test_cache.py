@@ -150,3 +150,15 @@ def test_processes_share_the_log_safely(tmp_path):
     ]
     assert [p.wait(timeout=120) for p in workers] == [0, 0]
     assert CallLog.in_dir(tmp_path).count() == 2 * 40
+
+
+def test_a_failing_log_costs_the_cache_not_the_answer(tmp_path, monkeypatch):
+    log = CallLog.in_dir(tmp_path)
+    model = CachedModel(FakeModel(), log)
+
+    def locked(*_args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(log, "record", locked)
+    monkeypatch.setattr(log, "lookup", locked)
+    assert model.complete(CompletionRequest.from_text(QUESTION)).text == "The ferry leaves at noon."
