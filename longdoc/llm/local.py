@@ -125,8 +125,9 @@ class LocalServer:
             return cls._url
 
     @classmethod
-    def running_window(cls) -> int:
-        return cls._window
+    def running_window(cls) -> int | None:
+        """Tokens per request of the running server; None when none runs."""
+        return cls._window if cls._url is not None else None
 
     @classmethod
     def _start(cls, directory: Path, window: int) -> None:
@@ -206,6 +207,14 @@ class LocalModel(OpenAIModel):
     @property
     def price(self) -> tuple[float, float] | None:
         return None
+
+    @property
+    def context_window(self) -> int:
+        """The window asked for, unless this process's server already runs with less (it
+        was started by a model with a smaller window; one server per process)."""
+        running = LocalServer.running_window()
+        wanted = super().context_window
+        return min(wanted, running) if running else wanted
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         params = super()._params(request)
