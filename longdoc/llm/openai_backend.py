@@ -38,6 +38,9 @@ OPENAI_HOST = "api.openai.com"
 
 OPENAI_MAX_STOPS = 4
 
+FIXED_TEMPERATURE_PREFIXES = ("o1", "o3", "o4", "gpt-5")
+"""OpenAI's reasoning models reject any temperature but their default."""
+
 NO_KEY = "no-key"
 """Sent as the bearer token to endpoints that need none (the client insists on one)."""
 
@@ -221,7 +224,9 @@ class OpenAIModel:
     # -- calls ----------------------------------------------------------------------
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.name, "temperature": request.temperature}
+        params: dict[str, Any] = {"model": self.name}
+        if not (is_openai_endpoint(self.base_url) and self.name.startswith(FIXED_TEMPERATURE_PREFIXES)):
+            params["temperature"] = request.temperature
         if request.stop:
             # OpenAI takes at most 4 stop sequences; the rest are applied to the reply here.
             stops = list(request.stop)

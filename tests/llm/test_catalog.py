@@ -1,7 +1,7 @@
 """Known windows and prices of hosted models, and cost in run usage."""
 
 from longdoc.config import Settings
-from longdoc.llm import Completion, OpenAIModel, RunUsage, Usage
+from longdoc.llm import Completion, CompletionRequest, OpenAIModel, RunUsage, Usage
 from longdoc.llm.catalog import UNKNOWN_WINDOW, cost_usd, known_price, known_window
 
 
@@ -41,3 +41,11 @@ def test_completion_style_from_the_environment(monkeypatch):
     assert Settings.from_env().completion_style is None
     monkeypatch.setenv("LONGDOC_COMPLETION_STYLE", "1")
     assert Settings.from_env().completion_style is True
+
+
+def test_reasoning_models_get_no_temperature():
+    request = CompletionRequest.from_text("x", temperature=0.0)
+    assert "temperature" not in OpenAIModel(model="o3-mini", api_key="k")._params(request)
+    assert OpenAIModel(model="gpt-4o", api_key="k")._params(request)["temperature"] == 0.0
+    served = OpenAIModel(model="o3-mini", base_url="http://127.0.0.1:9/v1")._params(request)
+    assert served["temperature"] == 0.0 and served["max_tokens"] == request.max_tokens
