@@ -22,7 +22,6 @@ from .worker import (
     focus_values,
     request_tokens,
     with_seed,
-    without_trailing_space,
 )
 
 MANAGER_PROMPTS: dict[str, str] = {
@@ -125,7 +124,7 @@ class ManagerAgent:
             seed=self.seed,
             **focus_values(self.focus),
         )
-        return without_trailing_space(request)
+        return request
 
     def _check_window(self, request: CompletionRequest) -> int:
         tokens = request_tokens(request, self.counter)

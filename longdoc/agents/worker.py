@@ -38,7 +38,9 @@ WORKER_PROMPTS: dict[str, str] = {
 
 COMPLETION_SEEDS: dict[str, str] = {"repository": "This module"}
 """Words the completion rendering starts the worker's note with: a base model asked to
-describe code writes nothing, or drifts, unless the sentence is already begun for it."""
+describe code writes nothing, or drifts, unless the sentence is already begun for it.
+(Prose cues end in ": " instead: without the space the model tends to write a blank line,
+which is our stop sequence, and nothing else.)"""
 
 
 def with_seed(seed: str, text: str) -> str:
@@ -47,13 +49,6 @@ def with_seed(seed: str, text: str) -> str:
         return text
     joiner = "" if text[:1] in {"'", ",", ".", ";", ":"} else " "
     return f"{seed}{joiner}{text.lstrip()}"
-
-
-def without_trailing_space(request: CompletionRequest) -> CompletionRequest:
-    """A completion prompt never ends in a space: the model's next token carries its own."""
-    if request.prompt is None or not request.prompt.endswith(" "):
-        return request
-    return request.model_copy(update={"prompt": request.prompt.rstrip(" ")})
 
 
 def as_bundle(chunks: Chunk | Sequence[Chunk]) -> list[Chunk]:
@@ -179,7 +174,7 @@ class WorkerAgent:
             seed=self.seed,
             **focus_values(self.focus),
         )
-        return without_trailing_space(request)
+        return request
 
     def _check_window(self, request: CompletionRequest) -> int:
         tokens = request_tokens(request, self.counter)
