@@ -111,14 +111,46 @@ class _TreePacker(Packer):
                 last.end = node.end_byte
                 pending = []
                 continue
-            group = _Group([*pending, node], node, node_type in IMPORT_TYPES)
-            start = pending[0].start_byte if pending else node.start_byte
+            leading = self._place_comments(pending, units, member, node) if pending else []
+            group = _Group([*leading, node], node, node_type in IMPORT_TYPES)
+            start = leading[0].start_byte if leading else node.start_byte
             units.append(Unit(start, node.end_byte, member and node.is_named, group))
             pending = []
         if pending:
-            units.append(Unit(pending[0].start_byte, pending[-1].end_byte, member,
-                              _Group(pending, None)))  # fmt: skip
+            self._place_comments(pending, units, member, None)
         return units
+
+    def _place_comments(
+        self, pending: list[Node], units: list[Unit], member: bool, following: Node | None
+    ) -> list[Node]:
+        """Share comments out by blank lines: the run right above `following` leads it (it
+        is returned); a run right below the previous unit trails that unit; the rest is a
+        unit of its own (a section comment)."""
+        data = self.data
+
+        def adjacent(end: int, start: int) -> bool:
+            return data.count(b"\n", end, start) <= 1
+
+        if following is not None and any(n.type in ATTACHED_TYPES for n in pending):
+            return pending
+        runs: list[list[Node]] = [[pending[0]]]
+        for node in pending[1:]:
+            if adjacent(runs[-1][-1].end_byte, node.start_byte):
+                runs[-1].append(node)
+            else:
+                runs.append([node])
+        leading: list[Node] = []
+        if following is not None and adjacent(runs[-1][-1].end_byte, following.start_byte):
+            leading = runs.pop()
+        if runs and units and adjacent(units[-1].end, runs[0][0].start_byte):
+            trailing = runs.pop(0)
+            last = units[-1]
+            last.payload.nodes.extend(trailing)
+            last.end = trailing[-1].end_byte
+        if runs:
+            alone = [node for run in runs for node in run]
+            units.append(Unit(alone[0].start_byte, alone[-1].end_byte, member, _Group(alone, None)))
+        return leading
 
     def _expand(self, node: Node) -> list[Unit]:
         if node.type == "ERROR":

@@ -315,3 +315,18 @@ def test_attribute_docstrings_stay_under_their_constant():
     check_chunks(document, chunks, 60)
     assert len(chunks) > 5
     assert all(chunk.text.startswith("LIMIT_") for chunk in chunks)
+
+
+def test_comments_go_with_the_code_they_touch():
+    text = (
+        "def first(values):\n    return sorted(values)[0]\n# end of first\n\n\n"
+        "# Section: helpers for the second half of the module\n\n\n"
+        "# what second does\ndef second(values):\n    return sorted(values)[-1]\n"
+    )
+    document = Document.from_text(text, path="comments.py")
+    chunks = CodeSplitter(20).split(document)
+    check_chunks(document, chunks, 20)
+    by_symbol = {c.meta.get("symbol"): c.text for c in chunks}
+    assert "# end of first" in by_symbol["comments.first"]
+    assert by_symbol["comments.second"].lstrip().startswith(("# what second does", "# Section"))
+    assert "# Section" not in by_symbol["comments.first"]
