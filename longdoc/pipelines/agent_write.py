@@ -18,12 +18,12 @@ import hashlib
 import json
 import operator
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, ConfigDict
 
@@ -32,6 +32,7 @@ from ..agents.planner import SECTION_WORDS, Plan, PlannerAgent, section_count
 from ..agents.writer import SectionDraft, WriterAgent
 from ..config import Settings
 from ..llm.base import Model, RunUsage
+from .checkpoints import InlineSqliteSaver, sqlite_checkpointer
 
 CARRY_LIMIT = 0.5
 """A section's budget moves by at most this share of its plan budget to absorb the surplus or
@@ -123,17 +124,14 @@ def default_checkpoint_path(settings: Settings | None = None) -> Path:
 
 
 @asynccontextmanager
-async def open_checkpointer(path: Path, *, durable: bool = True):
-    """An AsyncSqliteSaver on `path` (created with its folder).
+async def open_checkpointer(path: Path, *, durable: bool = True) -> AsyncIterator[InlineSqliteSaver]:
+    """The SQLite checkpoint store on `path` (created with its folder), in WAL mode.
 
-    The saver runs SQLite in WAL mode. `durable=False` drops the fsync per commit
-    (synchronous=NORMAL): checkpoints still survive a killed process, only a power cut may
-    lose the last few, and a busy dataset run is not held up by hundreds of fsyncs.
+    `durable=False` drops the fsync per commit (synchronous=NORMAL): checkpoints still
+    survive a killed process, only a power cut may lose the last few, and a busy dataset run
+    is not held up by hundreds of fsyncs.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        if not durable:
-            await saver.conn.execute("PRAGMA synchronous=NORMAL")
+    with sqlite_checkpointer(path, durable=durable) as saver:
         yield saver
 
 
@@ -162,7 +160,7 @@ class AgentWrite:
     def __init__(
         self,
         model: Model,
-        checkpointer: AsyncSqliteSaver | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
         *,
         window: int | None = None,
         section_words: int = SECTION_WORDS,
