@@ -85,10 +85,11 @@ def _prepare(documents: list[Document], task: coa.ChainTask, strategy: str, wind
     return coa.prepare(documents, task, window=window, strategy=strategy, chunks=chunks, splitter=splitter)
 
 
-LOCAL_SUMMARY_BUDGET = 16_000
-"""Document tokens a repository summary reads on the embedded model by default: about two
-minutes on two free cores (~280 prompt tokens/s). Larger repositories are condensed to
-their docs, outline and file heads (see pipelines.condense); other models read everything."""
+LOCAL_SUMMARY_BUDGET = 8_000
+"""Document tokens a repository summary reads on the embedded model by default: three
+calls and at most ~11k prompt tokens, about a minute of prompt reading on two free cores
+(~280 prompt tokens/s). Larger repositories are condensed to their docs, outline and file
+heads (see pipelines.condense); other models read everything."""
 
 
 def _is_local(model: Model) -> bool:
@@ -169,7 +170,7 @@ def summarize(
     A source with code is summarized as a repository (modules, responsibilities, public
     APIs, how parts connect); anything else as prose (events, characters, arguments,
     structure). `budget` caps the document tokens a repository summary reads (its docs,
-    outline and file heads first); None means 16,000 on the embedded model and no cap
+    outline and file heads first); None means 8,000 on the embedded model and no cap
     elsewhere, 0 means no cap.
     """
     return _read(
@@ -232,4 +233,11 @@ def plan(
     settings, model, window = _model_and_window(settings, model)
     if mode == "summary":
         documents = _condensed(documents, task, model, budget)
-    return _prepare(documents, task, strategy, window, None, splitter).plan()
+    planned = _prepare(documents, task, strategy, window, None, splitter).plan()
+    from .llm.catalog import known_price
+
+    price = known_price(model.name) if not _is_local(model) else None
+    if price is not None and planned.completion_tokens is not None:
+        cost = (planned.prompt_tokens * price[0] + planned.completion_tokens * price[1]) / 1e6
+        planned = planned.model_copy(update={"cost_usd": round(cost, 4)})
+    return planned

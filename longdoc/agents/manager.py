@@ -166,7 +166,15 @@ class ManagerAgent:
                 return " ".join(ev.text for ev in top)
             notes = [e.note for e in sorted(entries, key=lambda e: -e.relevance) if e.note]
             return notes[0] if notes else "The document does not say."
-        return " ".join(e.note or (e.evidence[0].text if e.evidence else "") for e in entries).strip()
+        # Summary modes: each part's own note where the model wrote one, else its first
+        # evidence, in reading order, up to about the words asked for.
+        pieces, words = [], 0
+        for entry in entries:
+            piece = entry.note or (entry.evidence[0].text if entry.evidence else "")
+            if piece and words < self.words:
+                pieces.append(piece if piece.endswith((".", "!", "?")) else piece + ".")
+                words += len(piece.split())
+        return " ".join(pieces)
 
     def run(self, groups: Sequence[Notes], *, question: str = "") -> ManagerResult:
         """Answer `question` (or summarize) from the final notes of each chain in `groups`."""

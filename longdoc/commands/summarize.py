@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--budget", min=0,
                 help="Document tokens a repository summary reads (docs, outline and file heads "
-                "first); default 16000 on the embedded model, all elsewhere; 0 = all.",
+                "first); default 8000 on the embedded model, all elsewhere; 0 = all.",
             ),
         ] = None,
     ) -> None:

@@ -1,9 +1,10 @@
 """The order in which Chain-of-Agents workers read documents.
 
 A book, or any single document, is read in text order. A repository is read the way a
-newcomer would: the top-level README first, then other documentation, then project
-manifests, then source files, then tests, each group in path order (a directory's
-files before its subdirectories'). The order is stable across runs and machines, which
+newcomer would: the top-level README first, then other documentation (READMEs, `docs/`,
+Markdown or reST files at the top two levels), then project manifests, then source
+files (data files such as prompt templates included), then tests; within each group,
+shallower paths first, then path order. The order is stable across runs and machines, which
 also keeps the checkpoint key stable.
 """
 
@@ -35,7 +36,9 @@ def reading_rank(path: str | None) -> int:
         ("_test.py", ".test.js", ".test.ts", ".spec.ts", "_test.go")
     ):
         return 4
-    if name.startswith("readme") or p.suffix.lower() in DOC_SUFFIXES or "docs" in parts or "doc" in parts:
+    in_docs = "docs" in parts or "doc" in parts
+    prose = p.suffix.lower() in DOC_SUFFIXES - {".txt"} or (p.suffix.lower() == ".txt" and not parts)
+    if name.startswith("readme") or in_docs or (prose and len(parts) <= 1):
         return 1
     if name in MANIFESTS:
         return 2
