@@ -21,10 +21,12 @@ FILLER = (
 
 
 def test_passkey_reaches_the_final_notes_and_the_answer(tmp_path: Path):
-    text = FILLER * 6 + "The passkey is 71432. Remember it. " + FILLER * 4
+    # Two chunks at a 768-token window: the passkey is in the first, so the second worker
+    # must carry it forward in its notes.
+    text = FILLER * 3 + "The passkey is 71432. Remember it. " + FILLER * 6
     path = tmp_path / "orchard.txt"
     path.write_text(text, encoding="utf-8")
-    settings = Settings.from_env(model="local", window=1024, cache_dir=tmp_path / "cache")
+    settings = Settings.from_env(model="local", window=768, cache_dir=tmp_path / "cache")
 
     result = longdoc.ask(path, "What is the passkey?", settings=settings)
 
