@@ -39,6 +39,11 @@ counted exactly. Measured on the standard library: the estimate is off by 0-3 to
 PREFERRED_FILL = 0.5
 """A cut may move back to a statement boundary as long as the chunk stays this full."""
 
+SMALL_CHUNK_FILL = 0.25
+"""Before a declaration too large for one chunk, what is already in the chunk is cut off
+only if it fills this much of the limit; less (a package line and imports) rides along
+into the declaration's first chunk instead of becoming a fragment."""
+
 MAX_DEPTH = 200
 """Deeper than this (minified code nests expressions hundreds deep) a unit is split by
 lines and tokens instead of by its children, to bound recursion."""
@@ -296,7 +301,10 @@ class Packer:
                 members_open = members_open or unit.member
                 continue
             alone = self.fits(start, end)
-            if self.open < start and (alone or (unit.member and members_open)):
+            worth_a_chunk = members_open and (
+                self.ranges.estimate(self.open, start) >= self.limit * SMALL_CHUNK_FILL
+            )
+            if self.open < start and (alone or (unit.member and worth_a_chunk)):
                 first = self._preferred_cut(units, bounds, index)
                 self.cut(bounds[first])
                 members_open = False

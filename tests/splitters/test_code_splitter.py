@@ -87,7 +87,7 @@ LANGUAGE_CASES = [
       "pkg.Ledger.Accounting.Ledger.Between"},
      [("pkg.Ledger.Accounting.Ledger.Add", "namespace Accounting\npublic class Ledger")]),
     ("stack.rb", "ruby", 120, {"pkg.stack.Collections", "pkg.stack.Collections.Stack.each"},
-     [("pkg.stack.Collections.Stack.each", "module Collections\nclass Stack")]),
+     [("pkg.stack.Collections.Stack.pop", "module Collections\nclass Stack")]),
     ("Router.php", "php", 120,
      {"pkg.Router.Router", "pkg.Router.Router.add", "pkg.Router.Router.dispatch", "pkg.Router.router"},
      [("pkg.Router.Router.dispatch", "class Router")]),
@@ -106,6 +106,7 @@ def test_language_fixture(name, language, limit, symbols, contexts):
     assert all(chunk.meta["language"] == language and chunk.meta["path"] == f"pkg/{name}"
                for chunk in chunks)  # fmt: skip
     found = {chunk.meta.get("symbol") for chunk in chunks}
+    found |= {symbol for chunk in chunks for symbol in chunk.meta.get("symbols", ())}
     assert symbols <= found, f"missing {symbols - found}"
     by_symbol = {chunk.meta.get("symbol"): chunk for chunk in chunks}
     for symbol, context in contexts:

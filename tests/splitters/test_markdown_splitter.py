@@ -51,5 +51,5 @@ def test_heading_like_lines_inside_fences_are_not_headings():
 def test_dispatcher_sends_markdown_here():
     text = guide()
     chunks = split_document(Document.from_text(text, path="guide.md", kind="markdown"), 120)
-    assert any(c.meta.get("section") == "Install" for c in chunks)
+    assert any("## Install" in c.meta.get("context", "") for c in chunks)
     assert chunks[0].meta["language"] == "markdown"
