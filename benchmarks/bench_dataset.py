@@ -111,11 +111,12 @@ def main() -> None:
         server.wait(timeout=30)
     table = markdown_table(
         ["concurrency", "rows", "model calls", "wall s", "ideal s", "efficiency", "rows/min",
-         "client CPU ms/call", "server CPU ms/call", "load avg"],
+         "client CPU ms/call", "server CPU ms/call", "load avg", "CPU-bound ceiling"],
         [
             [r["concurrency"], r["rows"], r["calls"], round(r["wall"], 2), round(r["ideal"], 2), f"{r['efficiency']:.0%}",
              round(r["rows_per_min"]), round(r["client_cpu_ms_per_call"], 1), round(r["server_cpu_ms_per_call"], 1),
-             round(r["load"], 1)]
+             round(r["load"], 1),
+             f"{min(1.0, r['ideal'] / max(1e-9, r['calls'] * r['client_cpu_ms_per_call'] / 1000)):.0%}"]
             for r in results
         ],
     )
@@ -131,7 +132,9 @@ Ideal = model calls x latency / concurrency. {verdict}
 "load avg" is the machine's 1-minute load average around the run (2 cores, shared); CPU
 columns are process CPU time per model call of the client (pipeline, checkpoints, openai
 client, call log) and of the test server. When client + server CPU per call times the
-calls exceeds the ideal time, the run is CPU-bound, not latency-bound.
+calls exceeds the ideal time, the run is CPU-bound, not latency-bound. "CPU-bound ceiling" =
+ideal / (calls x client CPU per call): the efficiency this client would reach with one core to
+itself (derived from the measured CPU time, not measured as wall time).
 
 {table}
 """,
