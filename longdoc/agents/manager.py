@@ -171,6 +171,8 @@ class ManagerAgent:
         pieces, words = [], 0
         for entry in entries:
             piece = entry.note or (entry.evidence[0].text if entry.evidence else "")
+            if piece and self.mode == "repository":
+                piece = f"{entry.source}: {piece.strip(chr(34) + chr(39) + ' #')}"
             if piece and words < self.words:
                 pieces.append(piece if piece.endswith((".", "!", "?")) else piece + ".")
                 words += len(piece.split())
