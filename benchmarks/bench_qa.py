@@ -90,7 +90,7 @@ def main() -> None:
         ["question", "strategy", "answer", "gold", "EM", "F1", "acc", "evidence"],
         [
             [r.id, r.strategy, r.answer[:60].replace("|", "/").replace("\n", " "), r.gold[0][:40].replace("|", "/"),
-             r.exact_match, r.f1, r.accuracy, r.evidence_recall]
+             *("-" if v is None else round(v, 2) for v in (r.exact_match, r.f1, r.accuracy, r.evidence_recall))]
             for r in rows
         ],
     )
