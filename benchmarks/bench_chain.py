@@ -211,7 +211,9 @@ def main() -> int:
             "Chain-of-Agents (a), fake model: prompt-token overhead and framework overhead.\n\n"
             f"Question mode, 8,192-token window, the book's text repeated to size. Prompt tokens "
             f"counted with tiktoken o200k on the longer rendering of every request. Overhead per "
-            f"step = wall time of the graph minus time inside the agents, per model call.\n\n{table}"
+            f"step = wall time of the graph minus time inside the agents, per model call; it "
+            f"includes each run's fixed cost (opening the SQLite file, compiling the graph, "
+            f"reading the checkpoint), which dominates at 10k tokens (3 calls).\n\n{table}"
         )
     if not args.skip_model:
         table, info = embedded_side_by_side(book, args.book_tokens, args.window, args.words)
