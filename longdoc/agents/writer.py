@@ -35,8 +35,9 @@ TRIM_TO = 1.1
 MAX_CONTINUATIONS = 4
 """Continuation calls per section at most, so a model that will not write more cannot stall."""
 
-MAX_STALLS = 2
-"""Calls that add (almost) nothing before the writer gives up on lengthening a section."""
+MAX_STALLS = 4
+"""Calls that add (almost) nothing before the writer gives up on lengthening a section; each
+retry opens with another connective at a higher temperature (small base models stall often)."""
 
 TOKENS_PER_WORD = 1.5
 """Output tokens allowed per budgeted word: English runs ~1.3 tokens a word, plus headroom."""

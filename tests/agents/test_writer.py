@@ -79,7 +79,7 @@ def test_a_model_that_writes_nothing_raises_and_leaks_no_text():
     with pytest.raises(PipelineError) as info:
         asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
     assert info.value.stage == "write"
-    assert len(model.history) == 3  # first call and two stalled retries, then it gives up
+    assert len(model.history) == 5  # first call and MAX_STALLS stalled retries, then it gives up
 
 
 def test_text_so_far_is_verbatim_while_it_fits_then_summary_plus_recent():
