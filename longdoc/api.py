@@ -5,8 +5,9 @@
     print(result.answer, result.citations)
     print(longdoc.summarize("path/to/repo", words=300).answer)
 
-`source` is a path, a list of paths, `Document`s, or text (a string that names no
-existing path is read as the text itself). Strategies: `chain` (Chain-of-Agents, the
+`source` is a path (str or Path), a list of paths, or `Document`s; to read a text you
+hold in memory, pass `Document.from_text(text)`. A string is always a path, so a mistyped
+file name is an error naming the file, never a "document" made of the file name. Strategies: `chain` (Chain-of-Agents, the
 default), `hierarchical` (groups read concurrently, notes merged by the manager) and, for
 questions, `xl3m` (segments scored for relevance by `scorer`, the best answered from).
 """
@@ -29,13 +30,9 @@ Source = str | Path | Document | Sequence[str | Path | Document]
 
 
 def load_documents(source: Source) -> list[Document]:
-    """The documents a source names: loaded paths, given documents, or the text itself."""
+    """The documents a source names: loaded paths and given documents."""
     if isinstance(source, Document):
         return [source]
-    if isinstance(source, str) and not _names_path(source):
-        if not source.strip():
-            raise SourceError("the text to read is empty")
-        return [Document.from_text(source)]
     items = [source] if isinstance(source, str | Path) else list(source)
     documents = [item for item in items if isinstance(item, Document)]
     paths = [Path(item) for item in items if not isinstance(item, Document)]
@@ -47,15 +44,6 @@ def load_documents(source: Source) -> list[Document]:
     if not documents:
         raise SourceError("no readable document found", path=paths[0] if len(paths) == 1 else None)
     return documents
-
-
-def _names_path(text: str) -> bool:
-    if "\n" in text or len(text) > 4096:
-        return False
-    try:
-        return Path(text).exists()
-    except OSError:
-        return False
 
 
 def _model_and_window(settings: Settings | None, model: Model | None) -> tuple[Settings, Model, int]:

@@ -214,3 +214,9 @@ def test_a_chunk_over_the_budget_is_refused(tmp_path):
     big = chunks[0].model_copy(update={"text": chunks[0].text * 200})
     with pytest.raises(PipelineError):
         coa.prepare([doc], coa.ChainTask(mode="question", question="q"), window=2048, chunks=[big])
+
+
+def test_a_missing_path_is_an_error_naming_it_not_a_text(tmp_path):
+    missing = tmp_path / "book.txt"
+    with pytest.raises(longdoc.LongdocError, match="book.txt"):
+        longdoc.ask(str(missing), "Who is it?", model=FakeModel(), settings=settings_in(tmp_path))
