@@ -174,7 +174,8 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
             f"{strategy}:{scorer}" if scorer else strategy, length,
             ",".join(str(c["depth"]) for c in sorted(cells, key=lambda c: c["depth"])),
             f"{sum(c['selected'] for c in cells)}/{n}", f"{sum(c['answered'] for c in cells)}/{n}",
-            round(sum(c["calls"] for c in cells) / n, 1), round(sum(c["seconds"] for c in cells) / n, 1),
+            round(sum(c["calls"] for c in cells) / n, 1), round(sum(c["prompt_tokens"] for c in cells) / n),
+            round(sum(c["seconds"] for c in cells) / n, 1),
         ])
     totals: dict[str, list[int]] = {}
     for row in select_rows:
@@ -202,9 +203,12 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
         + "\n\n" + summary + "\n\n"
         "**End to end** (select, then the manager answers; `chain` reads everything): `selected` = the needle "
         "is in the key context (chain: its answer words reached the final notes); `answered` = the answer "
-        "holds at least half of the needle's words that the question does not give away; calls and "
-        "seconds are means per cell.\n\n"
-        + markdown_table(["strategy", "tokens", "depths %", "selected", "answered", "calls", "seconds"], answers)
+        "holds at least half of the needle's words that the question does not give away; calls, "
+        "prompt tokens and seconds are means per cell (seconds are the least reliable: the load changed "
+        "from cell to cell).\n\n"
+        + markdown_table(
+            ["strategy", "tokens", "depths %", "selected", "answered", "calls", "prompt tokens", "seconds"], answers
+        )
         + "\n\nCommand: " + command
     )
     print(body)
