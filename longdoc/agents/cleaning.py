@@ -49,6 +49,11 @@ def _cut_at_echo(text: str, markers: Iterable[str]) -> str:
     return "\n".join(kept)
 
 
+def _is_scaffolding(line: str, markers: Iterable[str]) -> bool:
+    """A prompt line that frames the material rather than belongs to it: a question, a cue."""
+    return bool(line) and (line.endswith((":", "?")) or any(line.startswith(m) for m in markers))
+
+
 def _cut_unfinished(text: str) -> str:
     """Drop a trailing half sentence when at least one whole sentence precedes it."""
     match = list(re.finditer(r"[.!?][\"'”’)\]]*(?=\s|$)", text))
@@ -73,8 +78,11 @@ def clean_output(
     """
     out = text.replace("\r\n", "\n").strip()
     if prompt:
-        # Lines copied verbatim from the prompt's last lines (the cue, the question) go.
-        prompt_lines = {line.strip() for line in prompt.splitlines()[-6:] if line.strip()}
+        # The prompt's scaffolding copied back (the cue, the question) goes; a sentence of
+        # the material quoted as the answer stays, even when it stood near the prompt's end.
+        prompt_lines = {
+            line.strip() for line in prompt.splitlines()[-6:] if _is_scaffolding(line.strip(), markers)
+        }
         out = "\n".join(line for line in out.splitlines() if line.strip() not in prompt_lines)
     out = _LEADING_CUE.sub("", out)
     out = _cut_at_echo(out, markers)

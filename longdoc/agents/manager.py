@@ -162,7 +162,10 @@ class ManagerAgent:
         if self.mode == "question":
             best = sorted((ev for e in entries for ev in e.evidence), key=lambda ev: -ev.score)
             if best:
-                top = [ev for ev in best if ev.score >= best[0].score * 0.75][:2]
+                # Within a quarter of the best score; written so that the best piece is
+                # always kept, whatever the sign of the scores.
+                floor = best[0].score - 0.25 * abs(best[0].score)
+                top = [ev for ev in best if ev.score >= floor][:2]
                 return " ".join(ev.text for ev in top)
             notes = [e.note for e in sorted(entries, key=lambda e: -e.relevance) if e.note]
             return notes[0] if notes else "The document does not say."

@@ -109,6 +109,17 @@ def test_clean_output_strips_cues_echoes_loops_and_wrapping():
     assert clean_output(raw) == "The house is in Paris. Its walls are very old."
 
 
+def test_clean_output_drops_echoed_scaffolding_but_keeps_a_quoted_sentence():
+    prompt = (
+        "Text: The vault code is 4417. It was set in May.\n"
+        "The secret passcode for the vault is 4417.\n"
+        "Question: What is the secret passcode for the vault?\n"
+        "Answer:"
+    )
+    raw = "Question: What is the secret passcode for the vault?\nThe secret passcode for the vault is 4417."
+    assert clean_output(raw, prompt=prompt) == "The secret passcode for the vault is 4417."
+
+
 def test_manager_answers_from_notes_and_falls_back_to_evidence():
     _, chunk = chunk_of()
     notes = worker(FakeModel([""])).run(chunk, Notes(), question="What is the passkey?").notes
