@@ -91,6 +91,26 @@ def request_key(endpoint: str, model: str, completion_style: bool, request: Comp
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out a rival process doing the same.
+
+    Changing the journal mode needs an exclusive lock, and SQLite can answer "database is
+    locked" at once instead of calling the busy handler when two processes open a new file
+    together; so retry with backoff for as long as the busy timeout allows.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class CallLog:
     """The SQLite file behind the cache and `longdoc logs`."""
 
@@ -109,7 +129,7 @@ class CallLog:
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             self._local.conn = conn
         return conn
