@@ -11,16 +11,15 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ContextLengthExceeded
 from ..llm.base import Completion, CompletionRequest, Model
 from ..prompts import PromptTemplate, load_prompt
 from .cleaning import clean_output
 from .notes import Mode, Notes, TokenCounter, is_grounded, render_entries
 from .worker import (
     acomplete_or_empty,
+    checked_request_tokens,
     complete_or_empty,
     focus_values,
-    request_tokens,
     with_seed,
 )
 
@@ -127,16 +126,9 @@ class ManagerAgent:
         return request
 
     def _check_window(self, request: CompletionRequest) -> int:
-        tokens = request_tokens(request, self.counter)
-        if self.window is not None and tokens + request.max_tokens > self.window:
-            raise ContextLengthExceeded(
-                f"manager prompt of {tokens} tokens plus {request.max_tokens} output tokens "
-                f"exceeds the {self.window}-token window",
-                model=self.model.name,
-                prompt_tokens=tokens,
-                window=self.window,
-            )
-        return tokens
+        return checked_request_tokens(
+            request, self.counter, self.window, agent="manager", model=self.model.name
+        )
 
     def _finish(
         self, groups: Sequence[Notes], notes_text: str, request: CompletionRequest,

@@ -115,6 +115,22 @@ def request_tokens(request: CompletionRequest, counter: TokenCounter) -> int:
     return max(chat, completion)
 
 
+def checked_request_tokens(
+    request: CompletionRequest, counter: TokenCounter, window: int | None, *, agent: str, model: str
+) -> int:
+    """The request's prompt tokens; ContextLengthExceeded if prompt plus output exceed `window`."""
+    tokens = request_tokens(request, counter)
+    if window is not None and tokens + request.max_tokens > window:
+        raise ContextLengthExceeded(
+            f"{agent} prompt of {tokens} tokens plus {request.max_tokens} output tokens "
+            f"exceeds the {window}-token window",
+            model=model,
+            prompt_tokens=tokens,
+            window=window,
+        )
+    return tokens
+
+
 class WorkerResult(BaseModel):
     """What one worker did: its new notes, the entry it added, and its model call."""
 
@@ -177,16 +193,9 @@ class WorkerAgent:
         return request
 
     def _check_window(self, request: CompletionRequest) -> int:
-        tokens = request_tokens(request, self.counter)
-        if self.window is not None and tokens + request.max_tokens > self.window:
-            raise ContextLengthExceeded(
-                f"worker prompt of {tokens} tokens plus {request.max_tokens} output tokens "
-                f"exceeds the {self.window}-token window",
-                model=self.model.name,
-                prompt_tokens=tokens,
-                window=self.window,
-            )
-        return tokens
+        return checked_request_tokens(
+            request, self.counter, self.window, agent="worker", model=self.model.name
+        )
 
     def _finish(
         self, bundle: list[Chunk], previous: Notes, question: str, request: CompletionRequest,
