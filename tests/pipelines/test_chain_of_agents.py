@@ -218,5 +218,5 @@ def test_a_chunk_over_the_budget_is_refused(tmp_path):
 
 def test_a_missing_path_is_an_error_naming_it_not_a_text(tmp_path):
     missing = tmp_path / "book.txt"
-    with pytest.raises(longdoc.LongdocError, match="book.txt"):
+    with pytest.raises(longdoc.LongdocError, match=r"book\.txt"):
         longdoc.ask(str(missing), "Who is it?", model=FakeModel(), settings=settings_in(tmp_path))
