@@ -109,11 +109,12 @@ class _Meter:
         self.completion_style = model.completion_style
 
     def complete(self, request: CompletionRequest):
-        completion = self.model.complete(request)
+        # Counted before the call: a call that ends in EmptyResponse still read its prompt.
         self.calls += 1
+        self.counted_prompt_tokens += request_tokens(request, self.counter)
+        completion = self.model.complete(request)
         self.prompt_tokens += completion.usage.prompt_tokens
         self.completion_tokens += completion.usage.completion_tokens
-        self.counted_prompt_tokens += request_tokens(request, self.counter)
         return completion
 
     async def acomplete(self, request: CompletionRequest):
