@@ -102,3 +102,28 @@ class Model(Protocol):
     def complete(self, request: CompletionRequest) -> Completion: ...
 
     async def acomplete(self, request: CompletionRequest) -> Completion: ...
+
+
+class ModelWrapper:
+    """Base of the layers around a backend (limit, cache): they answer for the backend's
+    name, window and style, and pass any other attribute through to it."""
+
+    def __init__(self, inner: Model) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    @property
+    def completion_style(self) -> bool:
+        return self.inner.completion_style
+
+    def __getattr__(self, name: str) -> object:
+        # Reached only for attributes not defined on the wrapper: the backend's extras
+        # (FakeModel.history, .enqueue, OpenAIModel.base_url, ...).
+        return getattr(self.__dict__["inner"], name)

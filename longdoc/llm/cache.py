@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ModelError
-from .base import Completion, CompletionRequest, Model
+from .base import Completion, CompletionRequest, Model, ModelWrapper
 
 CALL_LOG_NAME = "calls.sqlite3"
 
@@ -248,7 +248,7 @@ def endpoint_identity(model: Model) -> str:
     return identity if isinstance(identity, str) else f"{type(model).__name__}:{model.name}"
 
 
-class CachedModel:
+class CachedModel(ModelWrapper):
     """A model whose answers are looked up in, and written to, a `CallLog`.
 
     With `read=False` (`--no-cache`) every call reaches the backend; calls are still logged.
@@ -257,23 +257,11 @@ class CachedModel:
     def __init__(
         self, inner: Model, log: CallLog, *, read: bool = True, endpoint: str | None = None
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.log = log
         self.read = read
         self.endpoint = endpoint or endpoint_identity(inner)
         """The endpoint identity in every key (the backend's, when `inner` wraps one)."""
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
-    @property
-    def completion_style(self) -> bool:
-        return self.inner.completion_style
 
     def _key(self, request: CompletionRequest) -> tuple[str, str]:
         endpoint = self.endpoint
@@ -332,7 +320,3 @@ class CachedModel:
             raise
         self._write(self.log.record, key, endpoint, request, completion)
         return completion
-
-    def __getattr__(self, name: str) -> object:
-        # Only for attributes not defined here: the wrapped backend's extras.
-        return getattr(self.__dict__["inner"], name)

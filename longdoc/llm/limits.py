@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .base import Completion, CompletionRequest, Model
+from .base import Completion, CompletionRequest, Model, ModelWrapper
 
 
 class ConcurrencyLimit:
@@ -58,24 +58,12 @@ def endpoint_limit(endpoint: str, size: int) -> ConcurrencyLimit:
         return limit
 
 
-class BoundedModel:
+class BoundedModel(ModelWrapper):
     """A model whose calls wait for a slot of `limit` before reaching the backend."""
 
     def __init__(self, inner: Model, limit: ConcurrencyLimit) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.limit = limit
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
-    @property
-    def completion_style(self) -> bool:
-        return self.inner.completion_style
 
     def complete(self, request: CompletionRequest) -> Completion:
         with self.limit.hold():
@@ -84,8 +72,3 @@ class BoundedModel:
     async def acomplete(self, request: CompletionRequest) -> Completion:
         async with self.limit.for_running_loop():
             return await self.inner.acomplete(request)
-
-    def __getattr__(self, name: str) -> object:
-        # Reached only for attributes not defined here: the backend's extras
-        # (FakeModel.history, .enqueue, OpenAIModel.base_url, ...).
-        return getattr(self.__dict__["inner"], name)
