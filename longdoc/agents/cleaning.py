@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from .notes import ABBREVIATION
 from .repetition import repair_repetition
 
 ECHO_MARKERS = (
@@ -30,10 +31,14 @@ ECHO_MARKERS = (
 """Line starts that mean the model began to write the next block of a prompt, not an answer."""
 
 _LEADING_CUE = re.compile(
-    r"^\s*(?:(?:answer|a|notes?|summary|overview|response)\s*:\s*|[-*•]\s+|\(?1[.)]\s+)+",
+    r"^\s*(?:(?:answer|a|notes?(?: so far| from earlier parts)?|summary|overview|response)\s*:\s*"
+    r"|[-*•]\s+|\(?1[.)]\s+)+",
     re.IGNORECASE,
 )
 
+
+_NOTE_LABEL = re.compile(r"\[[^\[\]\n]{1,200}?:\s?\d+-\d+(?: \([^()\n]*\))?\]\s*")
+"""The "[book.txt:12-40 (Chapter II)]" labels of our own notes, copied back by the model."""
 
 _INLINE_ENUMERATION = re.compile(r"(?<=[;,.])\s+\(?\d{1,2}\)\s+")
 """The "; 2) ...; 3) ..." a base model numbers its sentences with."""
@@ -56,7 +61,10 @@ def _is_scaffolding(line: str, markers: Iterable[str]) -> bool:
 
 def _cut_unfinished(text: str) -> str:
     """Drop a trailing half sentence when at least one whole sentence precedes it."""
-    match = list(re.finditer(r"[.!?][\"'”’)\]]*(?=\s|$)", text))
+    match = [
+        m for m in re.finditer(r"[.!?][\"'”’)\]]*(?=\s|$)", text)
+        if not ABBREVIATION.search(text[max(0, m.start() - 8) : m.start() + 1])
+    ]
     if match and match[-1].end() < len(text.rstrip()) and match[-1].end() > len(text) // 3:
         return text[: match[-1].end()]
     return text
@@ -84,6 +92,7 @@ def clean_output(
             line.strip() for line in prompt.splitlines()[-6:] if _is_scaffolding(line.strip(), markers)
         }
         out = "\n".join(line for line in out.splitlines() if line.strip() not in prompt_lines)
+    out = _NOTE_LABEL.sub("", out)
     out = _LEADING_CUE.sub("", out)
     out = _cut_at_echo(out, markers)
     out = repair_repetition(out)

@@ -28,10 +28,11 @@ TokenCounter = Callable[[str], int]
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d[\d,.:/-]*\d")
 """Numbers of two digits or more: list markers like "1)" are not facts to check."""
-_ABBREVIATION = re.compile(
+ABBREVIATION = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Mme|Mlle|Mmes|Dr|St|Sr|Jr|Prof|Rev|Gen|Col|Capt|Lt|No|Vol|vs|etc|"
     r"e\.g|i\.e|cf|Fig|Eq)|\b[A-Z])\.$"
 )
+"""A full stop that ends an abbreviation or an initial ("Mme.", "J."), not a sentence."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
 _DEFINITION = re.compile(
     r"^\s*(?:export\s+)?(?:pub(?:\([a-z]+\))?\s+)?(?:async\s+)?"
@@ -52,6 +53,9 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 MAX_EVIDENCE = 3
 """Sentences a worker keeps from its chunk: enough for a fact and its context, few enough
 that notes stay far below the cap when a chunk holds nothing relevant."""
+
+RECENT_ENTRIES = 3
+"""Entries a summary worker's view of the notes draws on: the last few parts read."""
 
 MAX_SENTENCE_CHARS = 320
 """Longer 'sentences' (unpunctuated lines, tables) are cut here so one cannot fill the notes."""
@@ -89,6 +93,8 @@ class NoteEntry(BaseModel):
 
     chunk: int
     source: str
+    position: int = 0
+    """Which worker of the run wrote it (1-based reading order across all documents)."""
     section: str | None = None
     lines: tuple[int, int] = (1, 1)
     note: str = ""
@@ -116,6 +122,42 @@ class Notes(BaseModel):
         entries = (*self.entries, *new)
         kept, text = render_entries(entries, cap=cap, counter=counter, mode=mode)
         return Notes(entries=kept, text=text, tokens=counter(text) if text else 0)
+
+    def recent(self, cap: int, counter: TokenCounter) -> str:
+        """The latest entries rendered within `cap` tokens: what a summary worker reads to
+        know where the text stands (the whole notes still travel on to the manager).
+        The latest entry's pieces are chosen first, then the one before it, and so on;
+        what is chosen is rendered in reading order."""
+        if self.tokens <= cap:
+            return self.text
+        entries = self.entries[-RECENT_ENTRIES:]
+        chosen: dict[int, dict[int, str]] = {}
+        used = 0
+        for e in reversed(range(len(entries))):
+            entry = entries[e]
+            pieces = ([entry.note] if entry.note else []) + [ev.text for ev in entry.evidence]
+            orders = ([0] if entry.note else []) + list(range(1, len(entry.evidence) + 1))
+            header = counter(f"[{entry.label()}]") + 1
+            for order, piece in zip(orders, pieces, strict=True):
+                cost = counter(f"- {piece}") + 1 + (0 if e in chosen else header)
+                if used + cost > cap:
+                    room = cap - used - (0 if e in chosen else header) - 3
+                    piece = _trim_to(piece, room, counter) if room >= MIN_PIECE_TOKENS else ""
+                    if not piece:
+                        break
+                    cost = counter(f"- {piece}") + 1 + (0 if e in chosen else header)
+                chosen.setdefault(e, {})[order] = piece
+                used += cost
+            if used >= cap - MIN_PIECE_TOKENS:
+                break
+        text = _render(entries, chosen)
+        while counter(text) > cap and chosen:
+            e = min(chosen)  # the oldest chosen entry gives way first
+            del chosen[e][max(chosen[e])]
+            if not chosen[e]:
+                del chosen[e]
+            text = _render(entries, chosen)
+        return text
 
 
 def _entry_items(entry: NoteEntry, mode: Mode) -> list[tuple[float, int, str]]:
@@ -157,6 +199,31 @@ MIN_PIECE_TOKENS = 12
 """A piece shortened below this says nothing useful; it is dropped instead."""
 
 
+def _spread(entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter, mode: Mode) -> set[int]:
+    """Which entries a summary's notes keep when not even one piece of each fits `cap`.
+
+    Entries go one at a time, always the one whose neighbours lie closest together in the
+    text (the densest stretch gives way first; the first and the latest entries stay), so
+    that, however often the notes are thinned, they cover the whole text evenly and never
+    lose its ending, as first come, first kept would.
+    """
+    costs: dict[int, int] = {}
+    for e, entry in enumerate(entries):
+        items = _entry_items(entry, mode)
+        if items:
+            first = min(items, key=lambda item: item[1])[2]
+            costs[e] = counter(f"[{entry.label()}]") + counter(f"- {first}") + 2
+    kept = sorted(costs)
+    total = sum(costs.values())
+    while total > cap and len(kept) > 2:
+        gaps = [entries[kept[k + 1]].position - entries[kept[k - 1]].position for k in range(1, len(kept) - 1)]
+        drop = kept.pop(1 + min(range(len(gaps)), key=gaps.__getitem__))
+        total -= costs[drop]
+    if total > cap and len(kept) == 2:
+        kept.pop(0)
+    return set(kept)
+
+
 def render_entries(
     entries: tuple[NoteEntry, ...], *, cap: int, counter: TokenCounter, mode: Mode
 ) -> tuple[tuple[NoteEntry, ...], str]:
@@ -171,8 +238,11 @@ def render_entries(
     """
     if cap <= 0 or not entries:
         return (), ""
+    spread = set(range(len(entries))) if mode == "question" else _spread(entries, cap, counter, mode)
     candidates: list[tuple[tuple, int, int, str]] = []
     for e, entry in enumerate(entries):
+        if e not in spread:
+            continue
         for rank, (priority, order, piece) in enumerate(_entry_items(entry, mode)):
             key = (-priority, e, order) if mode == "question" else (rank, e)
             candidates.append((key, e, order, piece))
@@ -229,7 +299,7 @@ def sentence_spans(text: str, *, code: bool = False) -> list[tuple[int, int]]:
             pos += len(line)
         return spans
     pos = 0
-    ends = [m for m in _SENTENCE_END.finditer(text) if not _ABBREVIATION.search(text, max(0, m.start() - 8), m.start())]
+    ends = [m for m in _SENTENCE_END.finditer(text) if not ABBREVIATION.search(text, max(0, m.start() - 8), m.start())]
     for match in [*ends, None]:
         end = match.start() if match else len(text)
         piece = text[pos:end]

@@ -13,6 +13,8 @@ import math
 import re
 from collections.abc import Iterable
 
+from .notes import ABBREVIATION
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SENTENCE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+[\"'”’)\]]*|\n|$)")
 
@@ -34,6 +36,25 @@ NEAR_MIN_WORDS = 8
 
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, each with its end and the whitespace after it; a full stop
+    after an abbreviation or initial ("Mme. Vauquer") does not end one."""
+    found: list[str] = []
+    pending = ""
+    for match in _SENTENCE.finditer(text):
+        piece = match.group()
+        if not piece:
+            continue
+        pending += piece
+        if not piece.endswith("\n") and ABBREVIATION.search(pending.rstrip()[-8:]):
+            continue
+        found.append(pending)
+        pending = ""
+    if pending:
+        found.append(pending)
+    return found
 
 
 def sentence_key(sentence: str) -> str:
@@ -124,10 +145,7 @@ def repair_repetition(text: str, earlier: Iterable[str] = (), near: Iterable[str
         if len(words) >= NEAR_MIN_WORDS:
             index.add(frozenset(words))
     kept: list[str] = []
-    for match in _SENTENCE.finditer(text):
-        sentence = match.group()
-        if not sentence:
-            continue
+    for sentence in sentences(text):
         key = sentence_key(sentence)
         words = key.split()
         if len(words) >= MIN_SENTENCE_WORDS:
@@ -149,8 +167,8 @@ def sentence_keys(text: str) -> frozenset[str]:
     """Keys of the sentences of `text` long enough to count as repeats (memoised: the writer
     asks again for every earlier section at every call)."""
     keys = set()
-    for match in _SENTENCE.finditer(text):
-        key = sentence_key(match.group())
+    for sentence in sentences(text):
+        key = sentence_key(sentence)
         if len(key.split()) >= MIN_SENTENCE_WORDS:
             keys.add(key)
     return frozenset(keys)

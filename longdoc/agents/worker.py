@@ -24,9 +24,11 @@ from .notes import (
     TokenCounter,
     content_words,
     entry_relevance,
+    is_code,
     is_grounded,
     select_evidence,
 )
+from .reflow import reflow_prose
 from .repetition import repair_repetition, sentence_keys
 
 WORKER_PROMPTS: dict[str, str] = {
@@ -58,11 +60,17 @@ def as_bundle(chunks: Chunk | Sequence[Chunk]) -> list[Chunk]:
     return bundle
 
 
+def material_text(chunk: Chunk) -> str:
+    """A chunk's text as a model reads it: prose with its hard line wraps joined (fewer
+    tokens, same words; see agents.reflow), code exactly as written."""
+    return chunk.text if is_code(chunk) else reflow_prose(chunk.text)
+
+
 def bundle_text(bundle: Sequence[Chunk]) -> str:
     """The material a worker reads: the chunk's text, or each bundled chunk under its label."""
     if len(bundle) == 1:
-        return bundle[0].text
-    return "\n\n".join(f"=== {chunk_label(c)} ===\n{c.text}" for c in bundle)
+        return material_text(bundle[0])
+    return "\n\n".join(f"=== {chunk_label(c)} ===\n{material_text(c)}" for c in bundle)
 
 
 def bundle_label(bundle: Sequence[Chunk]) -> str:
@@ -147,8 +155,9 @@ class WorkerResult(BaseModel):
 
 
 class WorkerAgent:
-    """One link of the chain. `notes_cap` bounds the notes it passes on, `max_tokens` its
-    own output; `window` (when given) is checked before every call."""
+    """One link of the chain. `notes_cap` bounds the notes it passes on, `view_cap` (when
+    given) the part of them it reads itself (their latest entries), `max_tokens` its own
+    output; `window` (when given) is checked before every call."""
 
     def __init__(
         self,
@@ -161,10 +170,12 @@ class WorkerAgent:
         window: int | None = None,
         focus: str | None = None,
         template: PromptTemplate | None = None,
+        view_cap: int | None = None,
     ) -> None:
         self.model = model
         self.mode: Mode = mode
         self.notes_cap = notes_cap
+        self.view_cap = view_cap
         self.max_tokens = max_tokens
         self.counter = counter
         self.window = window
@@ -177,11 +188,12 @@ class WorkerAgent:
         position: int = 1, total: int = 1,
     ) -> CompletionRequest:
         bundle = as_bundle(chunks)
-        notes_block = f"Notes from earlier parts:\n{previous.text}\n\n" if previous.text else ""
+        shown = previous.text if self.view_cap is None else previous.recent(self.view_cap, self.counter)
+        notes_block = f"Notes from earlier parts:\n{shown}\n\n" if shown else ""
         request = self.template.request(
             max_tokens=self.max_tokens,
             question=question,
-            notes=previous.text or "(none yet)",
+            notes=shown or "(none yet)",
             notes_block=notes_block,
             chunk=bundle_text(bundle),
             source=bundle_label(bundle),
@@ -199,7 +211,7 @@ class WorkerAgent:
 
     def _finish(
         self, bundle: list[Chunk], previous: Notes, question: str, request: CompletionRequest,
-        completion: Completion, prompt_tokens: int,
+        completion: Completion, prompt_tokens: int, position: int,
     ) -> WorkerResult:
         note = clean_output(
             completion.text.rstrip() and with_seed(self.seed, completion.text),
@@ -224,6 +236,7 @@ class WorkerAgent:
             NoteEntry(
                 chunk=chunk.index,
                 source=chunk.source,
+                position=position,
                 section=chunk.meta.get("section") or chunk.meta.get("symbol"),
                 lines=chunk.lines,
                 note=note if i == home else "",
@@ -248,7 +261,7 @@ class WorkerAgent:
         request = self.request(bundle, previous, question=question, position=position, total=total)
         tokens = self._check_window(request)
         completion = complete_or_empty(self.model, request)
-        return self._finish(bundle, previous, question, request, completion, tokens)
+        return self._finish(bundle, previous, question, request, completion, tokens, position)
 
     async def arun(
         self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
@@ -258,4 +271,4 @@ class WorkerAgent:
         request = self.request(bundle, previous, question=question, position=position, total=total)
         tokens = self._check_window(request)
         completion = await acomplete_or_empty(self.model, request)
-        return self._finish(bundle, previous, question, request, completion, tokens)
+        return self._finish(bundle, previous, question, request, completion, tokens, position)

@@ -3,9 +3,11 @@
 The paper sizes chunks as window − query − instruction, which forgets that a worker
 also reads the previous notes and must leave room for its own output. Ours:
 
-    chunk = window − safety − instruction − query − notes cap − worker output
+    chunk = window − safety − instruction − query − notes read − worker output
 
-where `safety` absorbs the difference between our counter (tiktoken) and the model's
+where the notes read are the whole notes (up to their cap) for a question, and only
+their latest entries (the view cap) for a summary, whose workers each report on their
+own part while the whole notes travel on to the manager; and where `safety` absorbs the difference between our counter (tiktoken) and the model's
 own tokenizer. Every term is counted, none guessed, and the result is checked to be
 usable; the same budget sizes the manager's notes and answer.
 """
@@ -30,6 +32,12 @@ enough that the prompt tokens sent stay close to the document tokens (ratio ≈ 
 NOTES_MIN, NOTES_MAX = 160, 2048
 """The notes cap stays in this range: a few sentences at 2k windows, a page at 128k."""
 
+VIEW_FRACTION = 0.03
+"""Share of the window a summary worker spends reading the latest notes: where the text
+stands (a few sentences), not the whole notes, which only the manager needs."""
+
+VIEW_MIN, VIEW_MAX = 64, 512
+
 WORKER_OUTPUT_MIN, WORKER_OUTPUT_MAX = 64, 320
 """A worker writes a short note (an answer or three sentences), never a long text."""
 
@@ -49,6 +57,8 @@ class ChainBudget:
     instruction: int
     query: int
     notes_cap: int
+    worker_notes: int
+    """Tokens of notes a worker reads: `notes_cap` for questions, the view cap for summaries."""
     worker_output: int
     chunk_tokens: int
     manager_output: int
@@ -58,7 +68,7 @@ class ChainBudget:
     @property
     def worker_prompt_max(self) -> int:
         """The largest worker prompt this budget allows (by our counter)."""
-        return self.instruction + self.query + self.notes_cap + self.chunk_tokens
+        return self.instruction + self.query + self.worker_notes + self.chunk_tokens
 
 
 def plan_budget(
@@ -68,22 +78,25 @@ def plan_budget(
     query_tokens: int,
     manager_instruction_tokens: int,
     manager_output: int = MANAGER_OUTPUT_QUESTION,
+    summary: bool = False,
 ) -> ChainBudget:
     """The budget for agents with `window` tokens of context.
 
     `instruction_tokens` is the worker prompt without chunk, notes and query (its longest
-    rendering, with the longest source label); `query_tokens` the question or focus.
+    rendering, with the longest source label); `query_tokens` the question or focus;
+    `summary` gives workers the view of the latest notes instead of the whole notes.
     Raises ConfigError when the window cannot hold a useful chunk.
     """
     safety = max(SAFETY_MIN, int(window * SAFETY_FRACTION))
     notes_cap = min(NOTES_MAX, max(NOTES_MIN, int(window * NOTES_FRACTION)))
+    worker_notes = min(notes_cap, VIEW_MAX, max(VIEW_MIN, int(window * VIEW_FRACTION))) if summary else notes_cap
     worker_output = min(WORKER_OUTPUT_MAX, max(WORKER_OUTPUT_MIN, window // 32))
-    chunk = window - safety - instruction_tokens - query_tokens - notes_cap - worker_output
+    chunk = window - safety - instruction_tokens - query_tokens - worker_notes - worker_output
     if chunk < MIN_CHUNK_TOKENS:
         raise ConfigError(
             f"a {window}-token window leaves {chunk} tokens for each chunk after the "
             f"instruction ({instruction_tokens}), query ({query_tokens}), notes "
-            f"({notes_cap}) and output ({worker_output}); use a larger --window or a "
+            f"({worker_notes}) and output ({worker_output}); use a larger --window or a "
             "shorter question"
         )
     usable = window - safety - manager_instruction_tokens - query_tokens
@@ -95,6 +108,7 @@ def plan_budget(
         instruction=instruction_tokens,
         query=query_tokens,
         notes_cap=notes_cap,
+        worker_notes=worker_notes,
         worker_output=worker_output,
         chunk_tokens=chunk,
         manager_output=manager_output,

@@ -64,7 +64,7 @@ from .order import reading_order
 Strategy = Literal["chain", "hierarchical"]
 STRATEGIES: tuple[str, ...] = ("chain", "hierarchical")
 
-PIPELINE_VERSION = "coa-1"
+PIPELINE_VERSION = "coa-2"
 """Part of the checkpoint key: bump it when a change makes old checkpoints meaningless."""
 
 CHECKPOINT_FILE = "chain_of_agents.sqlite"
@@ -120,6 +120,8 @@ class ChainPlan(BaseModel):
     window: int
     chunk_tokens: int
     notes_cap: int
+    worker_notes: int = 0
+    """Tokens of notes each worker reads (the latest entries only, for a summary)."""
     worker_output: int
     manager_output: int
     document_tokens: int
@@ -129,7 +131,8 @@ class ChainPlan(BaseModel):
     groups: list[list[int]]
     calls: int
     prompt_tokens: int
-    """An upper bound: every worker after the first of its group is counted with full notes."""
+    """An upper bound: every worker after the first of its group is counted with all the
+    notes it may read."""
     completion_tokens: int | None = None
     """An upper bound: every worker and the manager writing as much as they may."""
     cost_usd: float | None = None
@@ -280,7 +283,7 @@ class ChainRun:
         worker_tokens = 0
         for group in self.groups:
             for k, unit in enumerate(group):
-                notes = b.notes_cap if k else 0
+                notes = b.worker_notes if k else 0
                 material = self.counter(bundle_text(self.bundle(unit)))
                 worker_tokens += b.instruction + b.query + material + notes
         manager_tokens = b.instruction + b.query + min(b.manager_notes, b.notes_cap * len(self.groups))
@@ -290,6 +293,7 @@ class ChainRun:
             window=b.window,
             chunk_tokens=b.chunk_tokens,
             notes_cap=b.notes_cap,
+            worker_notes=b.worker_notes,
             worker_output=b.worker_output,
             manager_output=b.manager_output,
             document_tokens=sum(c.tokens for c in self.chunks),
@@ -351,6 +355,7 @@ def prepare(
         query_tokens=counter(task.query),
         manager_instruction_tokens=manager_instruction,
         manager_output=manager_output,
+        summary=task.mode != "question",
     )
     if chunks is None:
         chunk_list = split_documents(documents, budget.chunk_tokens, splitter=splitter)
@@ -423,6 +428,7 @@ def build_graph(
     worker = WorkerAgent(
         model, mode=task.mode, notes_cap=b.notes_cap, max_tokens=b.worker_output,
         counter=run.counter, window=b.window, focus=task.focus,
+        view_cap=b.worker_notes if task.mode != "question" else None,
     )
     manager = ManagerAgent(
         model, mode=task.mode, max_tokens=b.manager_output, counter=run.counter,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 from longdoc.agents.cleaning import clean_output
 from longdoc.agents.manager import ManagerAgent
 from longdoc.agents.notes import NoteEntry, Notes, render_entries, select_evidence, sentence_spans
+from longdoc.agents.repetition import repair_repetition, sentence_keys
 from longdoc.agents.worker import WorkerAgent
 from longdoc.documents import Chunk, Document, LineIndex
 from longdoc.llm.fake import FakeModel
@@ -74,6 +77,56 @@ def test_summary_caps_share_room_between_entries():
     kept, text = render_entries(entries, cap=200, counter=COUNT, mode="book")
     assert COUNT(text) <= 200
     assert kept[0].chunk == 0  # the first chapters are not pushed out by the last
+
+
+def test_summary_notes_thinned_step_by_step_still_cover_the_whole_text():
+    notes = Notes()
+    for i in range(1, 61):  # sixty parts of a long book, each adding a note
+        entry = NoteEntry(chunk=i, source="book.txt", position=i, lines=(i, i),
+                          note=f"Part {i} tells how Eugene met person {i}.")
+        notes = notes.add(entry, cap=200, counter=COUNT, mode="book")
+        assert COUNT(notes.text) <= 200
+    kept = [e.position for e in notes.entries]
+    assert kept[0] == 1 and kept[-1] == 60  # the opening and the ending both stay
+    gaps = [b - a for a, b in itertools.pairwise(kept)]
+    assert max(gaps) <= 3 * 59 / (len(kept) - 1)  # no stretch of the book is lost
+
+
+def test_a_summary_worker_reads_the_latest_entries_within_its_view():
+    entries = tuple(
+        NoteEntry(chunk=i, source="book.txt", lines=(i, i), note=f"Chapter {i} tells how Eugene met person {i}.")
+        for i in range(12)
+    )
+    kept, text = render_entries(entries, cap=400, counter=COUNT, mode="book")
+    notes = Notes(entries=kept, text=text, tokens=COUNT(text))
+    assert notes.recent(400, COUNT) == text  # the whole notes when they fit
+    view = notes.recent(45, COUNT)
+    assert COUNT(view) <= 45
+    assert "person 11" in view and "person 0." not in view
+    if "person 10" in view:  # older entries, when they fit, come first, in reading order
+        assert view.index("person 10") < view.index("person 11")
+
+
+def test_a_summary_worker_reads_less_but_passes_on_all_its_notes():
+    _, chunk = chunk_of()
+    agent = WorkerAgent(FakeModel(rule=lambda r: "Eugene writes to his mother."), mode="book",
+                        notes_cap=400, max_tokens=64, counter=COUNT, window=4096, view_cap=40)
+    notes = Notes()
+    for i in range(6):
+        _, chunk = chunk_of(TEXT.replace("71432", str(71432 + i)))
+        result = agent.run(chunk, notes)
+        notes = result.notes
+    shown = agent.model.history[-1].prompt.split("Notes from earlier parts:\n", 1)[1].split("\n\n", 1)[0]
+    assert COUNT(shown) <= 40
+    assert COUNT(notes.text) > 40 and len(notes.entries) == 6
+
+
+def test_repeated_sentences_after_an_abbreviation_leave_no_fragment():
+    earlier = sentence_keys("Mme. Vauquer keeps a lodging house in Paris.")
+    assert repair_repetition("Mme. Vauquer keeps a lodging house in Paris. Goriot pays.", earlier=earlier) == "Goriot pays."
+    assert clean_output("The blinds are drawn awry. Its walls are yellow. Mme.", truncated=True) == (
+        "The blinds are drawn awry. Its walls are yellow."
+    )
 
 
 def test_bundled_chunks_each_get_their_entry():

@@ -81,6 +81,26 @@ def test_each_worker_reads_the_previous_notes_and_the_manager_the_last(tmp_path)
     assert "colour0" in result.answer  # the fake manager quotes the notes it was given
 
 
+def test_summary_workers_read_the_latest_notes_and_the_manager_all_of_them(tmp_path):
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=12))
+    model = FakeModel(context_window=2048)
+    result = longdoc.summarize(doc, model=model, chunks=chunks, settings=settings_in(tmp_path, window=2048))
+    assert result.chunks == 12
+    counter = token_counter()
+    run = coa.prepare([doc], coa.ChainTask(mode="book"), window=2048, chunks=chunks)
+    assert run.budget.worker_notes < run.budget.notes_cap
+    assert len(model.history) == len(chunks) + 1
+    for i in range(1, len(chunks)):
+        prompt = model.history[i].prompt
+        assert chunks[i].text in prompt
+        if i > 1:  # the last part read is always in view (its lantern fact, at least)
+            assert f"colour{i - 1}" in prompt
+        notes_shown = prompt.split("Notes from earlier parts:\n", 1)[1].rsplit("\n\nstory.txt", 1)[0]
+        assert counter(notes_shown) <= run.budget.worker_notes
+    manager_prompt = model.history[-1].prompt
+    assert "colour0" in manager_prompt and "colour11" in manager_prompt
+
+
 def test_citations_point_at_real_spans(tmp_path):
     path = write_story(tmp_path)
     doc, chunks = paragraph_chunks(path)
@@ -122,6 +142,25 @@ def test_budget_reserves_notes_and_output():
     budget = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
     assert budget.chunk_tokens == 8192 - budget.safety - 150 - 20 - budget.notes_cap - budget.worker_output
     assert budget.worker_prompt_max + budget.worker_output + budget.safety == 8192
+    summary = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
+                              summary=True)
+    assert summary.notes_cap == budget.notes_cap > summary.worker_notes
+    assert summary.chunk_tokens == 8192 - summary.safety - 150 - 20 - summary.worker_notes - summary.worker_output
+    assert summary.worker_prompt_max + summary.worker_output + summary.safety == 8192
+
+
+@pytest.mark.parametrize("window", [2048, 8192, 131072])
+def test_no_summary_prompt_exceeds_the_window(tmp_path, window):
+    counter = token_counter()
+    paragraph = ("Eugene walks along the wrapped lines of the long book and meets Goriot on the stair\n"
+                 "again, who tells him about his daughters and the balls they go to every week. ")
+    path = tmp_path / "book.txt"
+    path.write_text("\n\n".join([paragraph] * (window // 10)), encoding="utf-8")
+    model = FakeModel(rule=lambda r: " ".join(["Eugene meets Goriot."] * r.max_tokens), context_window=window)
+    result = longdoc.summarize(path, model=model, settings=settings_in(tmp_path))
+    assert result.chunks >= 2
+    for request in model.history:
+        assert request_tokens(request, counter) + request.max_tokens <= window
 
 
 @pytest.mark.parametrize("strategy", ["chain", "hierarchical"])
