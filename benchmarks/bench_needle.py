@@ -3,12 +3,14 @@ lexical and hybrid scorers), does the answer contain it, and how long does it ta
 reading everything with Chain-of-Agents?
 
     .venv/bin/python benchmarks/bench_needle.py [--lengths 4000,8000,16000,32000]
-        [--depths 0,25,50,75,100] [--scorers certainty,lexical,hybrid] [--chain-lengths 4000,8000]
-        [--window 2048] [--rows /tmp/needle_rows.jsonl]
+        [--depths 0,25,50,75,100] [--scorers certainty,lexical,hybrid]
+        [--chain 4000,8000:0,50,100 ...] [--window 2048] [--rows /tmp/needle_rows.jsonl]
 
 Each finished cell is appended to --rows, and a rerun skips cells already there (so a long
 sweep can be stopped and resumed); the table is written from all rows in the file. The
 response cache is off (and its folder fresh), so times are real model time, never cache hits.
+End-to-end xl3m cells count towards a scorer's selection recall as well (the selection is
+the same; the answer call comes after it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -31,7 +34,7 @@ from longdoc.errors import EmptyResponse
 from longdoc.evals.needle import build_haystack, load_essays, load_needle, run_cell
 from longdoc.llm import CompletionRequest, load_model
 from longdoc.pipelines.xl3m import key_context_budget
-from longdoc.splitters.relevance import make_scorer, select_key_context
+from longdoc.splitters.relevance import DEFAULT_SCORE_TOKENS, make_scorer, select_key_context
 
 
 def ints(text: str) -> list[int]:
@@ -73,6 +76,10 @@ def main() -> None:
     parser.add_argument("--certainty-lengths", default="", help="lengths for certainty (default: all)")
     parser.add_argument("--chain-lengths", default="4000,8000")
     parser.add_argument("--chain-depths", default="50")
+    parser.add_argument(
+        "--chain", action="append", default=[], metavar="LENGTHS:DEPTHS",
+        help="chain cells besides --chain-lengths x --chain-depths, e.g. 32000:50; repeatable",
+    )
     parser.add_argument("--window", type=int, default=2048)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rows", type=Path, default=Path(tempfile.gettempdir()) / "longdoc_needle_rows.jsonl")
@@ -90,6 +97,7 @@ def main() -> None:
     cache = Path(tempfile.mkdtemp(prefix="needle-cache-"))
     settings = Settings(model="local", window=args.window, concurrency=args.concurrency, cache_dir=cache, cache=False)
     model = load_model(settings)
+    load_before = os.getloadavg()
     with contextlib.suppress(EmptyResponse):  # start the server before the clock runs
         model.complete(CompletionRequest.from_text("The capital of France is", max_tokens=4))
     needle, essays = load_needle(), load_essays()
@@ -123,6 +131,10 @@ def main() -> None:
             if s != "certainty" or length in certainty_lengths]
     plan += [("chain", None, length, depth) for length in lengths for depth in depths
              if length in chain_lengths and depth in chain_depths]
+    for spec in args.chain:
+        spec_lengths, spec_depths = spec.split(":")
+        plan += [("chain", None, length, depth) for length in ints(spec_lengths) for depth in ints(spec_depths)
+                 if ("chain", None, length, depth) not in plan]
     stacks: dict[tuple[int, int], object] = {}
     for strategy, scorer, length, depth in plan:  # one scorer over the whole grid, then the next
         key = (length, depth, strategy, scorer, args.window)
@@ -139,43 +151,42 @@ def main() -> None:
             out.write(json.dumps(row) + "\n")
         print(
             f"[{time.perf_counter() - started:7.0f}s] {length:>6} depth {depth:>3} {strategy}:{scorer or '-'}"
-            f" selected={cell.selected} answered={cell.answered} calls={cell.calls} {cell.seconds:.1f}s"
+            f" selected={cell.selected} rank={cell.rank}/{cell.segments} answered={cell.answered}"
+            f" calls={cell.calls} {cell.seconds:.1f}s"
             f" answer={cell.answer[:70]!r}",
             flush=True,
         )
     rows = [r for r in done.values() if r["window"] == args.window]
-    report(rows, args)
+    report(rows, args, load=(load_before, os.getloadavg()), sweep_s=time.perf_counter() - started)
 
 
-def _grouped(rows: list[dict]) -> list[tuple[tuple, list[dict]]]:
+def _grouped(rows: list[dict], key) -> list[tuple[tuple, list[dict]]]:
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        groups.setdefault((row["strategy"], row["scorer"] or "", row["length"]), []).append(row)
+        groups.setdefault(key(row), []).append(row)
     return sorted(groups.items(), key=lambda kv: kv[0])
 
 
-def report(rows: list[dict], args: argparse.Namespace) -> None:
-    select_rows = [r for r in rows if r["strategy"] == "select"]
+def _depths(cells: list[dict]) -> str:
+    return ",".join(f"{c['depth']:g}" for c in sorted(cells, key=lambda c: c["depth"]))
+
+
+def _mean(values: list[float], digits: int = 1) -> float | str:
+    return round(sum(values) / len(values), digits) if values else "-"
+
+
+def report(rows: list[dict], args: argparse.Namespace, *, load: tuple, sweep_s: float) -> None:
+    # selection: selection-only cells, and end-to-end xl3m cells (same selection, then an answer)
+    select_rows = [r for r in rows if r["strategy"] in ("select", "xl3m")]
     answer_rows = [r for r in rows if r["strategy"] != "select"]
     selection = []
-    for (_, scorer, length), cells in _grouped(select_rows):
-        n = len(cells)
-        ranks = [c["rank"] for c in cells if c["rank"] is not None]
+    for (scorer, length), cells in _grouped(select_rows, lambda r: (r["scorer"], r["length"])):
+        ranks = [c["rank"] for c in cells if c.get("rank") is not None]
+        segments = next((c["segments"] for c in cells if c.get("segments")), "-")
         selection.append([
-            scorer, length, ",".join(str(c["depth"]) for c in sorted(cells, key=lambda c: c["depth"])),
-            f"{sum(c['selected'] for c in cells)}/{n}",
-            f"{sum(ranks) / len(ranks):.1f} of {cells[0]['segments']}" if ranks else "-",
-            round(sum(c["calls"] for c in cells) / n, 1), round(sum(c["seconds"] for c in cells) / n, 1),
-        ])
-    answers = []
-    for (strategy, scorer, length), cells in _grouped(answer_rows):
-        n = len(cells)
-        answers.append([
-            f"{strategy}:{scorer}" if scorer else strategy, length,
-            ",".join(str(c["depth"]) for c in sorted(cells, key=lambda c: c["depth"])),
-            f"{sum(c['selected'] for c in cells)}/{n}", f"{sum(c['answered'] for c in cells)}/{n}",
-            round(sum(c["calls"] for c in cells) / n, 1), round(sum(c["prompt_tokens"] for c in cells) / n),
-            round(sum(c["seconds"] for c in cells) / n, 1),
+            scorer, length, _depths(cells), f"{sum(c['selected'] for c in cells)}/{len(cells)}",
+            ", ".join(str(c.get("rank")) for c in sorted(cells, key=lambda c: c["depth"])),
+            f"{_mean(ranks)} of {segments}" if ranks else "-",
         ])
     totals: dict[str, list[int]] = {}
     for row in select_rows:
@@ -185,31 +196,72 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
     summary = "\n".join(
         f"- selection recall, **{name}**: {k}/{n} cells ({100 * k / n:.0f}%)" for name, (n, k) in sorted(totals.items())
     )
+    label = lambda r: f"{r['strategy']}:{r['scorer']}" if r["scorer"] else r["strategy"]  # noqa: E731
+    answers = []
+    for (name, length), cells in _grouped(answer_rows, lambda r: (label(r), r["length"])):
+        n = len(cells)
+        calls = sum(c["calls"] for c in cells)
+        answers.append([
+            name, length, _depths(cells), f"{sum(c['selected'] for c in cells)}/{n}",
+            f"{sum(c['answered'] for c in cells)}/{n}", _mean([c["calls"] for c in cells]),
+            round(sum(c["prompt_tokens"] for c in cells) / n), _mean([c["seconds"] for c in cells]),
+            round(sum(c["seconds"] for c in cells) / calls, 2) if calls else "-",
+        ])
+    accuracy: dict[str, list[int]] = {}
+    for row in answer_rows:
+        t = accuracy.setdefault(label(row), [0, 0])
+        t[0] += 1
+        t[1] += row["answered"]
+    accuracy_lines = "\n".join(
+        f"- answer accuracy, **{name}**: {k}/{n} cells ({100 * k / n:.0f}%)" for name, (n, k) in sorted(accuracy.items())
+    )
+    # wall time on the very cells chain ran: same haystacks, same machine, same sweep
+    chain_cells = {(r["length"], r["depth"]) for r in answer_rows if r["strategy"] == "chain"}
+    names = sorted({label(r) for r in answer_rows}, key=lambda n: (n != "chain", n))
+    walls = []
+    for length in sorted({length for length, _ in chain_cells}):
+        depths = sorted(d for ln, d in chain_cells if ln == length)
+        row: list[object] = [length, ",".join(f"{d:g}" for d in depths)]
+        for name in names:
+            mine = [r for r in answer_rows if label(r) == name and r["length"] == length and (length, r["depth"]) in chain_cells]
+            row.append(_mean([r["seconds"] for r in mine]) if len(mine) == len(depths) else "-")
+        walls.append(row)
+    wall_table = (
+        "**Wall time vs reading everything** (mean seconds per cell over the depths chain ran, on the same "
+        "haystacks in the same sweep):\n\n" + markdown_table(["tokens", "depths %", *names], walls) + "\n\n"
+        if walls else ""
+    )
     command = "`.venv/bin/python benchmarks/bench_needle.py " + " ".join(
         [f"--select {spec}" for spec in args.select]
         + [f"--lengths {args.lengths} --depths {args.depths} --scorers {args.scorers}"]
         + ([f"--certainty-lengths {args.certainty_lengths}"] if args.certainty_lengths else [])
-        + [f"--chain-lengths {args.chain_lengths} --chain-depths {args.chain_depths} --window {args.window}`"]
+        + [f"--chain-lengths {args.chain_lengths} --chain-depths {args.chain_depths}"]
+        + [f"--chain {spec}" for spec in args.chain]
+        + [f"--window {args.window}`"]
     )
+    (before, after) = load
     body = (
-        "Embedded Gemma 3 270M (base, Q4_K_M, llama.cpp via xllamacpp) on the shared 2-core machine, "
-        "with other engineers' model runs and benchmarks on the same cores at the same time (load average "
-        "10-13), so seconds are several times what an idle machine gives and the grid was cut to what "
-        f"finished. Agent window {args.window} tokens (key context of about 1,500 tokens = 4 segments of "
-        "384); haystack = Paul Graham essays with the standard San Francisco needle (needle_config.json).\n\n"
-        "**Selection** (no answer call): `selected` = the needle sentence is whole in the key context; "
-        "`rank` = mean rank of the segment holding the needle among all segments (1 = most relevant).\n\n"
-        + markdown_table(["scorer", "tokens", "depths %", "selected", "rank", "calls", "seconds"], selection)
+        "Embedded Gemma 3 270M (base, Q4_K_M, llama.cpp via xllamacpp) on the shared 2-core machine, run as "
+        f"one job under the model lock (load average {before[0]:.1f} at the start, {after[0]:.1f} at the end; "
+        "other engineers' CPU work could still run beside it). "
+        f"This sweep's new cells took {sweep_s / 60:.0f} min. Agent window {args.window} tokens (key context "
+        "of about 1,500 tokens = 4 segments of 384); haystack = Paul Graham essays with the standard San "
+        "Francisco needle (needle_config.json). Certainty: mean top-10 entropy over "
+        f"{DEFAULT_SCORE_TOKENS} generated tokens.\n\n"
+        "**Selection**: `selected` = the needle sentence is whole in the key context; `ranks` = rank of the "
+        "segment holding the needle among all segments per depth (1 = most relevant).\n\n"
+        + markdown_table(["scorer", "tokens", "depths %", "selected", "ranks", "mean rank"], selection)
         + "\n\n" + summary + "\n\n"
         "**End to end** (select, then the manager answers; `chain` reads everything): `selected` = the needle "
         "is in the key context (chain: its answer words reached the final notes); `answered` = the answer "
-        "holds at least half of the needle's words that the question does not give away; calls, "
-        "prompt tokens and seconds are means per cell (seconds are the least reliable: the load changed "
-        "from cell to cell).\n\n"
+        "holds at least half of the needle's words that the question does not give away; calls, prompt "
+        "tokens and seconds are means per cell; `s/call` = seconds per model call.\n\n"
         + markdown_table(
-            ["strategy", "tokens", "depths %", "selected", "answered", "calls", "prompt tokens", "seconds"], answers
+            ["strategy", "tokens", "depths %", "selected", "answered", "calls", "prompt tokens", "seconds", "s/call"],
+            answers,
         )
-        + "\n\nCommand: " + command
+        + "\n\n" + accuracy_lines + "\n\n" + wall_table
+        + "Command: " + command
     )
     print(body)
     if not args.no_write:

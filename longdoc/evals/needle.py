@@ -125,6 +125,11 @@ class NeedleCell(BaseModel):
     calls: int
     prompt_tokens: int
     seconds: float
+    rank: int | None = None
+    """xl3m: rank of the best segment holding the whole needle among all segments by the
+    scorer (1 = most relevant); None for chain or when no segment holds it whole."""
+    segments: int | None = None
+    """xl3m: how many segments were scored."""
 
 
 def needle_kept(result: AnswerResult, needle: Needle) -> bool:
@@ -135,6 +140,19 @@ def needle_kept(result: AnswerResult, needle: Needle) -> bool:
     if result.segments is not None:
         return needle.text.strip() in result.notes[-1]
     return contains_answer(result.notes[-1], needle)
+
+
+def needle_rank(result: AnswerResult, haystack: Haystack, *, lower_is_better: bool) -> int | None:
+    """Rank (1 = best) of the best-scored segment that holds the whole needle, or None."""
+    if not result.segments:
+        return None
+    sign = 1.0 if lower_is_better else -1.0
+    order = sorted(range(len(result.segments)), key=lambda i: (sign * result.segments[i].score, i))
+    holding = {
+        i for i, s in enumerate(result.segments) if s.start <= haystack.needle_start + 1 and s.end >= haystack.needle_end - 1
+    }
+    ranks = [n for n, i in enumerate(order, start=1) if i in holding]
+    return ranks[0] if ranks else None
 
 
 def run_cell(
@@ -151,14 +169,14 @@ def run_cell(
     or hierarchical) and check the outcome."""
     document = Document.from_text(haystack.text, path=f"haystack-{haystack.tokens}-{haystack.depth:g}.txt")
     started = time.perf_counter()
+    rank = None
     if strategy == "xl3m":
         from ..pipelines.xl3m import xl3m
 
         concurrency = settings.concurrency if settings else 4
-        result = xl3m(
-            [document], needle.question, model, make_scorer(scorer or "certainty", model, concurrency=concurrency),
-            window=window,
-        )
+        relevance = make_scorer(scorer or "certainty", model, concurrency=concurrency)
+        result = xl3m([document], needle.question, model, relevance, window=window)
+        rank = needle_rank(result, haystack, lower_is_better=relevance.lower_is_better)
     else:
         from ..api import ask
 
@@ -176,4 +194,6 @@ def run_cell(
         calls=result.usage.calls,
         prompt_tokens=result.usage.prompt_tokens,
         seconds=round(time.perf_counter() - started, 3),
+        rank=rank,
+        segments=len(result.segments) if result.segments is not None else None,
     )

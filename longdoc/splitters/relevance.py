@@ -47,12 +47,18 @@ DEFAULT_QUESTION_TOKENS = 64
 DEFAULT_TOP_K = 10
 """Alternatives per generated token for the entropy; most servers cap top logprobs at 20."""
 
-DEFAULT_SCORE_TOKENS = 8
-"""Tokens generated per segment. Measured on the embedded model (needle in 4k tokens, 12
-segments, depths 10/50/90): the first token alone ranked the needle's segment 2nd-4th
-(its entropy is mostly about how to start, " The" or " It"); the mean over 4 tokens ranked
-it 1st by a thin margin (0.65-0.73 nats against 0.76); over 8 tokens 1st by a wide one
-(0.47-0.52 against 1.0)."""
+DEFAULT_SCORE_TOKENS = 16
+"""Tokens generated per segment: enough to cover the answer itself, not only its opening.
+The first tokens' entropy is mostly about how to start (" The", " We"), and a model that
+restates the question ("The best thing to do in San Francisco is ...") copies those tokens
+from the question at near-zero entropy whatever the segment says, so a short window ranks
+segments by how readily the model echoes the question. Measured on the embedded model
+(needle in 16k tokens at depth 50, 48 segments): the mean over 8 tokens ranked the
+needle's segment 12th (behind segments whose reply restated the question or began "I don't
+know. I'm not sure."), over
+12 tokens 1st (0.91 vs 0.93 nats), over 16 tokens 1st (0.81 vs 1.06); at 4k and 8k tokens
+8, 12, 16 and 20 all ranked it 1st. On a 4k haystack (12 segments) 4 tokens had ranked it
+1st by a thin margin and 1 token 2nd-4th."""
 
 DEFAULT_HYBRID_CANDIDATES = 8
 """Segments BM25 passes to the certainty re-rank in the hybrid scorer."""

@@ -14,7 +14,9 @@ from longdoc.evals.needle import (
     contains_answer,
     load_essays,
     load_needle,
+    run_cell,
 )
+from longdoc.llm.fake import FakeModel
 from longdoc.tokens import count_tokens
 
 ESSAY = "".join(f"Essay sentence number {i} talks about startups and taste. " for i in range(600))
@@ -71,3 +73,14 @@ def test_answer_check_counts_the_needle_words_the_question_lacks(needle_files):
     assert contains_answer("Eat a sandwich and sit in Dolores Park.", needle)
     assert answer_recall("Dolores Park", needle) == pytest.approx(2 / 7)
     assert not contains_answer("Dolores Park", needle)
+
+
+@pytest.mark.parametrize("scorer", ["lexical", "certainty"])
+def test_an_xl3m_cell_reports_the_needle_segment_rank(needle_files, scorer):
+    essays, config = needle_files
+    needle = load_needle(config)
+    stack = build_haystack(load_essays(essays), needle.text, tokens=3000, depth=50)
+    cell = run_cell(stack, needle, strategy="xl3m", scorer=scorer, model=FakeModel(context_window=1024))
+    assert cell.selected and cell.answered
+    assert cell.segments is not None and cell.segments > 4
+    assert cell.rank == 1
