@@ -280,3 +280,41 @@ def test_a_reused_scorer_reports_each_selection_its_own_calls():
     assert first.usage.calls == len(first.segments)
     assert second.usage.calls == len(second.segments)
     assert scorer.usage.calls == len(first.segments) + len(second.segments)
+
+
+class ReplyScriptModel:
+    """Replies with a scripted sequence of per-token entropies (as two-way or n-way even
+    splits), cut to the request's max_tokens as a real server would."""
+
+    name = "replies"
+    context_window = 8192
+    completion_style = True
+
+    def __init__(self, entropies_by_word: dict[str, list[int]]) -> None:
+        self.entropies_by_word = entropies_by_word
+
+    async def acomplete(self, request: CompletionRequest) -> Completion:
+        text = request_text(request)
+        ways = next(v for w, v in self.entropies_by_word.items() if w in text.split("Question:")[0])
+        tokens = [
+            TokenLogprob(token=f"t{j}", logprob=math.log(1 / n), top=tuple((f"a{k}", math.log(1 / n)) for k in range(n)))
+            for j, n in enumerate(ways[: request.max_tokens])
+        ]
+        return Completion(text=" ".join(t.token for t in tokens), model=self.name, logprobs=tuple(tokens))
+
+    def complete(self, request: CompletionRequest) -> Completion:
+        return asyncio.run(self.acomplete(request))
+
+
+def test_certainty_over_the_whole_reply_outranks_a_reply_that_only_restates_the_question():
+    # the echo: an uncertain start, then 8 tokens copied from the question at zero entropy,
+    # then a guess; the needle: an uncertain start, then a sure answer
+    echo = [6, 1, 1, 1, 1, 1, 1, 1, 1, 6, 6, 6, 6, 6, 6, 6]
+    needle = [6, 6, 6, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    model = ReplyScriptModel({"restates": echo, "orchid": needle})
+    segs = [segment(0, 10, "A text that restates."), segment(1, 10, "The passcode is 7341-orchid.")]
+    short = asyncio.run(CertaintyScorer(model, tokens=8).score(segs, "What is the passcode?"))
+    full = asyncio.run(CertaintyScorer(model).score(segs, "What is the passcode?"))
+    assert short[0] < short[1]  # 8 tokens see only the echo: the wrong segment wins
+    assert full[1] < full[0]
+    assert full == pytest.approx([math.log(6) * 8 / 16, math.log(6) * 3 / 16])
