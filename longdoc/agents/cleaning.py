@@ -40,8 +40,8 @@ _LEADING_CUE = re.compile(
 _NOTE_LABEL = re.compile(r"\[[^\[\]\n]{1,200}?:\s?\d+-\d+(?: \([^()\n]*\))?\]\s*")
 """The "[book.txt:12-40 (Chapter II)]" labels of our own notes, copied back by the model."""
 
-_INLINE_ENUMERATION = re.compile(r"(?<=[;,.])\s+\(?\d{1,2}\)\s+")
-"""The "; 2) ...; 3) ..." a base model numbers its sentences with."""
+_INLINE_ENUMERATION = re.compile(r"(?<=[;,.])\s+(?:\(?\d{1,2}\)|\d{1,2}\.(?=\s+[A-Z]))\s+")
+"""The "; 2) ...; 3) ..." or ". 2. The ..." a base model numbers its sentences with."""
 
 
 def _cut_at_echo(text: str, markers: Iterable[str]) -> str:

@@ -121,6 +121,11 @@ def test_a_summary_worker_reads_less_but_passes_on_all_its_notes():
     assert COUNT(notes.text) > 40 and len(notes.entries) == 6
 
 
+def test_sentence_numbers_a_base_model_adds_are_dropped():
+    raw = "The house is a place where the poor sleep. 2. It was built for it; 3) it stands. He paid 12. 5 francs."
+    assert clean_output(raw) == "The house is a place where the poor sleep. It was built for it; it stands. He paid 12. 5 francs."
+
+
 def test_repeated_sentences_after_an_abbreviation_leave_no_fragment():
     earlier = sentence_keys("Mme. Vauquer keeps a lodging house in Paris.")
     assert repair_repetition("Mme. Vauquer keeps a lodging house in Paris. Goriot pays.", earlier=earlier) == "Goriot pays."
