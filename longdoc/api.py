@@ -21,7 +21,7 @@ from typing import Any
 
 from .config import Settings
 from .documents import Chunk, Document
-from .errors import ConfigError, SourceError
+from .errors import ConfigError, ModelUnavailable, SourceError
 from .llm.base import Model
 from .pipelines import chain_of_agents as coa
 from .results import AnswerResult
@@ -218,7 +218,13 @@ def plan(
     task = _task(mode, documents, question=question or "", words=words, focus=focus)
     if strategy == "xl3m" and mode == "question":
         return _plan_xl3m(documents, task.question, scorer, settings, model)
-    settings, model, window = _model_and_window(settings, model)
+    try:
+        settings, model, window = _model_and_window(settings, model)
+    except ModelUnavailable as exc:
+        raise ConfigError(
+            f"a dry run needs the model's context window and could not ask the endpoint for it "
+            f"({exc}); give it with --window N (Settings.window) to plan offline"
+        ) from exc
     if mode == "summary":
         documents = _condensed(documents, task, model, budget)
     planned = _prepare(documents, task, strategy, window, None, splitter).plan()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,16 @@ def test_dry_run_calls_no_model(repo: Path, capsys, tmp_path):
     assert data["dry_run"] is True and data["calls"] == data["workers"] + 1
     assert data["prompt_tokens"] > data["document_tokens"] > 0
     assert not (cache / "chain_of_agents.sqlite").exists()
+
+
+def test_dry_run_with_a_window_plans_without_reaching_the_endpoint(repo: Path, capsys):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["summarize", str(repo), "--dry-run", "--json", "--model", "some-model", "--base-url",
+                 f"http://127.0.0.1:{port}/v1", "--window", "8192"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["window"] == 8192 and data["calls"] >= 2
 
 
 def test_summarize_repository(repo: Path, capsys):
