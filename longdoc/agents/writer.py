@@ -5,8 +5,12 @@ far. The text so far is bounded: verbatim while it fits the window, otherwise a 
 summary of the earlier sections (their lead sentences, oldest dropped first) plus the last
 sections verbatim. Every answer is repaired (repeated sentences and phrase loops cut) before
 its length is counted the LongBench-Write way; a section under CONTINUE_BELOW of its budget is
-continued, one over TRIM_ABOVE is trimmed at a sentence boundary. A section that stays empty
-raises PipelineError: no error text or placeholder ever becomes part of the piece.
+continued (each call asks for enough tokens to reach AIM of it), up to a bounded number of
+calls; a call that adds nothing is a stall, retried with a paragraph opener the section has not
+used yet. One over TRIM_ABOVE is trimmed at a sentence boundary. Everything kept is the model's
+own text that passed the repetition filter (an opener stays only when the model wrote on from
+it). A section that stays empty raises PipelineError: no error text or placeholder ever becomes
+part of the piece.
 """
 
 from __future__ import annotations
@@ -20,27 +24,51 @@ from ..errors import EmptyResponse, PipelineError
 from ..llm.base import CompletionRequest, Model, RunUsage
 from ..prompts import load_prompt
 from ..tokens import count_tokens
-from .length import count_words, drop_unfinished_sentence, sentence_ends, trim_to_words
+from .length import (
+    count_words,
+    drop_unfinished_sentence,
+    ends_mid_sentence,
+    sentence_ends,
+    trim_to_words,
+)
 from .planner import Plan
 from .repetition import repair_repetition, sentence_keys
 
-CONTINUE_BELOW = 0.7
-"""A section shorter than this share of its budget is continued (LongWriter's models stop early)."""
+CONTINUE_BELOW = 0.95
+"""A section shorter than this share of its budget is continued (LongWriter's models stop early).
+Near the budget, not well under it: S_l punishes a shortfall harder than a surplus (0.83 of
+the target and 1.3 of it both score 90), and sections that each stop short add up."""
 
-TRIM_ABOVE = 1.3
+AIM = 1.05
+"""Each call asks for enough tokens to bring the section to this share of its budget."""
+
+TRIM_ABOVE = 1.25
 """A section longer than this share of its budget is trimmed, at a sentence end, to TRIM_TO."""
 
 TRIM_TO = 1.1
 
-MAX_CONTINUATIONS = 4
-"""Continuation calls per section at most, so a model that will not write more cannot stall."""
+MAX_CONTINUATIONS = 8
+"""Productive continuation calls per section at least; a longer budget allows more (one per
+CONTINUATION_WORDS), so a model that will not write more cannot run on forever."""
+
+CONTINUATION_WORDS = 25
+"""Budget words per allowed continuation beyond MAX_CONTINUATIONS (a 270M base model often
+adds one paragraph of ~25-50 words a call before it stops)."""
 
 MAX_STALLS = 4
-"""Calls that add (almost) nothing before the writer gives up on lengthening a section; each
-retry opens with another connective at a higher temperature (small base models stall often)."""
+"""Calls in a row that add (almost) nothing before the writer gives up on lengthening a
+section; each retry opens with another connective at a higher temperature (small base models
+stall often). A productive call resets the count."""
 
-TOKENS_PER_WORD = 1.5
-"""Output tokens allowed per budgeted word: English runs ~1.3 tokens a word, plus headroom."""
+MIN_GAIN = 3
+"""Words a call must add, after repetition repair, to count as progress rather than a stall."""
+
+TOKENS_PER_WORD = 1.4
+"""Output tokens allowed per budgeted word: English runs ~1.3 tokens a word, plus headroom.
+Not much more: a short section's first call otherwise overshoots by a third."""
+
+TOKEN_HEADROOM = 24
+"""Output tokens added to every call's limit (room to finish the last sentence)."""
 
 WINDOW_MARGIN = 0.85
 """Share of the computed room actually used: our tokenizer is not the model's."""
@@ -51,8 +79,22 @@ SUMMARY_SHARE = 0.3
 LEAD_WORDS = 40
 """Words of an earlier section kept in the rolling summary (its lead sentence or so)."""
 
-CONTINUATION_OPENERS = ("Moreover,", "For example,", "In addition,", "At the same time,")
-"""Paragraph openers that cue a stalled base model to keep writing the same section."""
+CONTINUATION_OPENERS = (
+    "Moreover,",
+    "For example,",
+    "In addition,",
+    "At the same time,",
+    "In practice,",
+    "Beyond this,",
+    "This also means that",
+    "Another important point is that",
+    "It is worth noting that",
+    "As a result,",
+    "On the other hand,",
+    "In particular,",
+)
+"""Paragraph openers that cue a stalled base model to keep writing the same section; the
+writer takes one the section has not used yet, so a long section does not repeat them."""
 
 HEADING_BYTES = 400
 """Bytes of one section heading in the text so far, at most (plan main points are capped)."""
@@ -158,6 +200,49 @@ def _clean(new_text: str) -> str:
     if later:
         new_text = new_text[: later.start()]
     return new_text
+
+
+HALF_SENTENCE_WORDS = 8
+"""A last line of at least this many words without a closing mark is a cut-off sentence
+(shorter ones are list items, titles, emoji lines, and are kept)."""
+
+
+def _ends_in_half_sentence(text: str) -> bool:
+    """True when `text` stops inside a prose sentence: a call that ended on a stop sequence
+    or the model's end of text mid-sentence. Its half sentence is dropped, not kept."""
+    if not ends_mid_sentence(text):
+        return False
+    last_line = text.rstrip().rsplit("\n", 1)[-1]
+    return count_words(last_line) >= HALF_SENTENCE_WORDS
+
+
+def _finished_piece(cue: str, new_text: str, finish_reason: str | None) -> str:
+    """What one call adds to a section: the cue it continued plus its text, without a
+    half sentence it stopped in. A cued paragraph the model did not finish a single
+    sentence of is dropped whole ("Moreover, the third" is no progress); a sentence cut by the
+    token limit is kept only when nothing before it ended, so the next call can finish it."""
+    if not new_text.strip():
+        return ""
+    piece = cue + new_text
+    if not ends_mid_sentence(piece):
+        return piece
+    if finish_reason != "length" and not cue and not _ends_in_half_sentence(piece):
+        return piece  # a list item or title line, not a cut-off sentence
+    ends = [e for e in sentence_ends(piece) if e > len(cue)]
+    if ends:
+        return piece[: ends[-1]].rstrip()
+    return "" if cue and finish_reason != "length" else piece
+
+
+def next_opener(text: str, calls: int) -> str:
+    """A paragraph opener the section `text` does not contain yet (cycling from the call
+    count), so repeated reopenings do not repeat one connective."""
+    count = len(CONTINUATION_OPENERS)
+    for step in range(count):
+        opener = CONTINUATION_OPENERS[(calls - 1 + step) % count]
+        if opener not in text:
+            return opener
+    return CONTINUATION_OPENERS[(calls - 1) % count]
 
 
 def _join(text: str, new_text: str) -> str:
@@ -266,20 +351,20 @@ class WriterAgent:
         budget = budget or plan.sections[index].words
         earlier = set().union(*(sentence_keys(t) for t in written)) if written else set()
         recent = sentence_keys(written[-1]) if written else frozenset()  # loops are local
+        allowed = max(self.max_continuations, budget // CONTINUATION_WORDS)
         text = ""
         calls = continuations = stalls = 0
         last_finish: str | None = None
         repaired = trimmed = False
         while True:
-            remaining = max(budget - count_words(text), budget // 4, 16)
-            max_tokens = int(remaining * TOKENS_PER_WORD) + 32
+            remaining = max(int(AIM * budget) - count_words(text), budget // 4, 16)
+            max_tokens = int(remaining * TOKENS_PER_WORD) + TOKEN_HEADROOM
             # After a stall on a started section, open a new paragraph with a connective: a base
             # model that stopped at its paragraph's end (or wanted to start the next section)
             # carries on from "Moreover," where it would not from a bare full stop.
             # The same when the last call ended by choice (a stop sequence), not by its limit.
             reopen = bool(text) and (stalls > 0 or last_finish != "length")
-            opener = CONTINUATION_OPENERS[(calls - 1) % len(CONTINUATION_OPENERS)]
-            cue = f"\n\n{opener}" if reopen else ""
+            cue = f"\n\n{next_opener(text, calls)}" if reopen else ""
             request = self._request(plan, index, budget, written, text + cue, max_tokens)
             if stalls:
                 request = request.model_copy(update={"temperature": 0.8})
@@ -294,28 +379,31 @@ class WriterAgent:
                 continue
             self.usage.add(completion)
             last_finish = completion.finish_reason
-            new_text = _clean(completion.text)
-            base = text + cue if new_text.strip() else text
-            combined = repair_repetition(_join(base, new_text), earlier, recent)
-            if len(combined) < len(_join(base, new_text).strip()):
+            piece = _finished_piece(cue, _clean(completion.text), completion.finish_reason)
+            if piece and ends_mid_sentence(piece):
+                last_finish = "length"  # one unfinished sentence: the next call finishes it
+            combined = repair_repetition(_join(text, piece), earlier, recent)
+            if len(combined) < len(_join(text, piece).strip()):
                 repaired = True
-            if completion.finish_reason == "length":
-                combined = drop_unfinished_sentence(combined)
-            gained = count_words(combined) - count_words(text)
-            if gained < 3:
+            # Progress is what the model wrote: the opener we cued with does not count.
+            gained = count_words(combined) - count_words(text) - (count_words(cue) if piece else 0)
+            if gained < MIN_GAIN:
                 stalls += 1
             else:
                 text = combined
+                stalls = 0
             words = count_words(text)
             if words >= self.continue_below * budget:
                 break
-            if stalls > MAX_STALLS or continuations >= self.max_continuations:
+            if stalls > MAX_STALLS or continuations >= allowed:
                 break
-            if gained >= 3:
+            if gained >= MIN_GAIN:
                 continuations += 1
         if count_words(text) > self.trim_above * budget:
             text = trim_to_words(text, int(TRIM_TO * budget))
             trimmed = True
+        if _ends_in_half_sentence(text) and count_words(drop_unfinished_sentence(text)):
+            text = drop_unfinished_sentence(text)
         text = text.strip()
         words = count_words(text)
         if words == 0:

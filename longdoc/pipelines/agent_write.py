@@ -38,6 +38,11 @@ CARRY_LIMIT = 0.5
 """A section's budget moves by at most this share of its plan budget to absorb the surplus or
 shortfall of the sections before it, so the total lands near the target."""
 
+LAST_CARRY_LIMIT = 1.0
+"""The same for the last section, which is the last chance to make the total: it may take on
+up to its own plan budget again of the earlier sections' shortfall (a top-up, written like any
+section: continued in the model's own words, repeats cut)."""
+
 OnPlan = Callable[[Plan], None]
 OnSection = Callable[[SectionDraft, int], None]
 
@@ -146,11 +151,13 @@ def _usage_dict(usage: RunUsage) -> dict[str, int]:
 
 def carried_budget(plan: Plan, index: int, written_words: list[int]) -> int:
     """Section `index`'s budget plus the shortfall (or minus the surplus) of the sections
-    before it, moved by at most CARRY_LIMIT of the plan budget."""
+    before it, moved by at most CARRY_LIMIT of the plan budget (LAST_CARRY_LIMIT for the
+    last section)."""
     planned = plan.sections[index].words
     planned_before = sum(s.words for s in plan.sections[:index])
     shortfall = planned_before - sum(written_words)
-    limit = int(CARRY_LIMIT * planned)
+    share = LAST_CARRY_LIMIT if index == len(plan.sections) - 1 else CARRY_LIMIT
+    limit = int(share * planned)
     return max(1, planned + max(-limit, min(limit, shortfall)))
 
 
