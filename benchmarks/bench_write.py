@@ -147,7 +147,10 @@ async def main() -> None:
     selected = spread(eligible, args.subset) if args.subset else eligible
     settings = Settings.from_env(model="local", cache=False, window=args.window)
     model = load_model(settings)
-    described = f"window {model.context_window} tokens, sections of ~{args.section_words} words"
+    described = (
+        f"window {model.context_window} tokens, sections of ~{args.section_words} words, "
+        f"{args.parallel} prompt(s) at a time"
+    )
     rows: list[dict] = []
     long: dict | None = {"target": args.long_words} if args.long_words else None
     global STANDIN
