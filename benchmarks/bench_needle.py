@@ -31,10 +31,21 @@ from _results import markdown_table, write_section
 from longdoc.config import Settings
 from longdoc.documents import Document
 from longdoc.errors import EmptyResponse
-from longdoc.evals.needle import build_haystack, load_essays, load_needle, run_cell
+from longdoc.evals.needle import (
+    build_haystack,
+    is_segment_fallback,
+    load_essays,
+    load_needle,
+    run_cell,
+)
 from longdoc.llm import CompletionRequest, load_model
 from longdoc.pipelines.xl3m import key_context_budget
-from longdoc.splitters.relevance import DEFAULT_SCORE_TOKENS, make_scorer, select_key_context
+from longdoc.splitters.relevance import (
+    DEFAULT_SCORE_TOKENS,
+    make_scorer,
+    select_key_context,
+    split_segments,
+)
 
 
 def ints(text: str) -> list[int]:
@@ -68,6 +79,19 @@ def select_cell(stack, needle, scorer_name: str, model, settings: Settings, wind
     }
 
 
+def add_fallback(rows: list[dict], essays: str, needle, window: int) -> None:
+    """For xl3m rows written before cells recorded it: was the answer the manager's fallback
+    (the text of selected segments, because the model's reply was empty or ungrounded)?
+    Rebuilds the cell's haystack and segments; no model call."""
+    for row in rows:
+        if row["strategy"] != "xl3m" or row.get("fallback") is not None:
+            continue
+        stack = build_haystack(essays, needle.text, tokens=row["length"], depth=row["depth"])
+        size = min(384, key_context_budget(window, needle.question))
+        segments = split_segments(Document.from_text(stack.text), tokens=size)
+        row["fallback"] = is_segment_fallback(row["answer"], (s.text for s in segments))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lengths", default="4000,8000,16000,32000")
@@ -84,6 +108,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rows", type=Path, default=Path(tempfile.gettempdir()) / "longdoc_needle_rows.jsonl")
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument("--report-only", action="store_true", help="write the table from --rows; run no cell, load no model")
+    parser.add_argument("--note", default="", help="a sentence added to the table's description (e.g. the machine's load)")
     parser.add_argument(
         "--select", action="append", default=[], metavar="SCORER:LENGTHS:DEPTHS",
         help="selection-only cells (no answer call), e.g. lexical:4000,8000:0,50,100; repeatable",
@@ -94,20 +120,23 @@ def main() -> None:
     certainty_lengths = set(ints(args.certainty_lengths) or lengths)
     scorers = [s for s in args.scorers.split(",") if s]
     chain_lengths, chain_depths = set(ints(args.chain_lengths)), set(ints(args.chain_depths))
-    cache = Path(tempfile.mkdtemp(prefix="needle-cache-"))
-    settings = Settings(model="local", window=args.window, concurrency=args.concurrency, cache_dir=cache, cache=False)
-    model = load_model(settings)
-    load_before = os.getloadavg()
-    with contextlib.suppress(EmptyResponse):  # start the server before the clock runs
-        model.complete(CompletionRequest.from_text("The capital of France is", max_tokens=4))
     needle, essays = load_needle(), load_essays()
-
     done: dict[tuple, dict] = {}
     if args.rows.exists():
         for line in args.rows.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 done[(row["length"], row["depth"], row["strategy"], row["scorer"], row["window"])] = row
+    if args.report_only:
+        rows = [r for r in done.values() if r["window"] == args.window]
+        add_fallback(rows, essays, needle, args.window)
+        report(rows, args)
+        return
+    cache = Path(tempfile.mkdtemp(prefix="needle-cache-"))
+    settings = Settings(model="local", window=args.window, concurrency=args.concurrency, cache_dir=cache, cache=False)
+    model = load_model(settings)
+    with contextlib.suppress(EmptyResponse):  # start the server before the clock runs
+        model.complete(CompletionRequest.from_text("The capital of France is", max_tokens=4))
     started = time.perf_counter()
     for spec in args.select:
         scorer_name, spec_lengths, spec_depths = spec.split(":")
@@ -118,7 +147,7 @@ def main() -> None:
                     continue
                 stack = build_haystack(essays, needle.text, tokens=length, depth=depth)
                 row = select_cell(stack, needle, scorer_name, model, settings, args.window)
-                row.update(length=length, depth=depth, window=args.window)
+                row.update(length=length, depth=depth, window=args.window, load=round(os.getloadavg()[0], 2))
                 done[key] = row
                 with args.rows.open("a", encoding="utf-8") as out:
                     out.write(json.dumps(row) + "\n")
@@ -146,6 +175,7 @@ def main() -> None:
         cell = run_cell(stack, needle, strategy=strategy, scorer=scorer, model=model, settings=settings, window=args.window)
         row = {"length": length, "window": args.window, **cell.model_dump()}
         row["depth"] = depth
+        row["load"] = round(os.getloadavg()[0], 2)
         done[key] = row
         with args.rows.open("a", encoding="utf-8") as out:
             out.write(json.dumps(row) + "\n")
@@ -157,7 +187,8 @@ def main() -> None:
             flush=True,
         )
     rows = [r for r in done.values() if r["window"] == args.window]
-    report(rows, args, load=(load_before, os.getloadavg()), sweep_s=time.perf_counter() - started)
+    add_fallback(rows, essays, needle, args.window)
+    report(rows, args)
 
 
 def _grouped(rows: list[dict], key) -> list[tuple[tuple, list[dict]]]:
@@ -175,7 +206,7 @@ def _mean(values: list[float], digits: int = 1) -> float | str:
     return round(sum(values) / len(values), digits) if values else "-"
 
 
-def report(rows: list[dict], args: argparse.Namespace, *, load: tuple, sweep_s: float) -> None:
+def report(rows: list[dict], args: argparse.Namespace) -> None:
     # selection: selection-only cells, and end-to-end xl3m cells (same selection, then an answer)
     select_rows = [r for r in rows if r["strategy"] in ("select", "xl3m")]
     answer_rows = [r for r in rows if r["strategy"] != "select"]
@@ -203,17 +234,25 @@ def report(rows: list[dict], args: argparse.Namespace, *, load: tuple, sweep_s: 
         calls = sum(c["calls"] for c in cells)
         answers.append([
             name, length, _depths(cells), f"{sum(c['selected'] for c in cells)}/{n}",
-            f"{sum(c['answered'] for c in cells)}/{n}", _mean([c["calls"] for c in cells]),
+            f"{sum(c['answered'] for c in cells)}/{n}",
+            f"{sum(c['answered'] and not c.get('fallback') for c in cells)}/{n}"
+            if any(c.get("fallback") is not None for c in cells) else "-",
+            _mean([c["calls"] for c in cells]),
             round(sum(c["prompt_tokens"] for c in cells) / n), _mean([c["seconds"] for c in cells]),
             round(sum(c["seconds"] for c in cells) / calls, 2) if calls else "-",
         ])
     accuracy: dict[str, list[int]] = {}
     for row in answer_rows:
-        t = accuracy.setdefault(label(row), [0, 0])
+        t = accuracy.setdefault(label(row), [0, 0, 0, 0])
         t[0] += 1
         t[1] += row["answered"]
+        t[2] += row["answered"] and not row.get("fallback")
+        t[3] += row.get("fallback") is not None
     accuracy_lines = "\n".join(
-        f"- answer accuracy, **{name}**: {k}/{n} cells ({100 * k / n:.0f}%)" for name, (n, k) in sorted(accuracy.items())
+        f"- answer accuracy, **{name}**: {k}/{n} cells ({100 * k / n:.0f}%)"
+        + (f"; in the model's own words (not the manager's fallback to the selected segments' text): "
+           f"{own}/{n} ({100 * own / n:.0f}%)" if known else "")
+        for name, (n, k, own, known) in sorted(accuracy.items())
     )
     # wall time on the very cells chain ran: same haystacks, same machine, same sweep
     chain_cells = {(r["length"], r["depth"]) for r in answer_rows if r["strategy"] == "chain"}
@@ -239,12 +278,13 @@ def report(rows: list[dict], args: argparse.Namespace, *, load: tuple, sweep_s: 
         + [f"--chain {spec}" for spec in args.chain]
         + [f"--window {args.window}`"]
     )
-    (before, after) = load
+    loads = [r["load"] for r in rows if r.get("load") is not None]
+    load_text = f" (1-minute load average {min(loads):.1f}-{max(loads):.1f} at the cells' ends)" if loads else ""
     body = (
-        "Embedded Gemma 3 270M (base, Q4_K_M, llama.cpp via xllamacpp) on the shared 2-core machine, run as "
-        f"one job under the model lock (load average {before[0]:.1f} at the start, {after[0]:.1f} at the end; "
-        "other engineers' CPU work could still run beside it). "
-        f"This sweep's new cells took {sweep_s / 60:.0f} min. Agent window {args.window} tokens (key context "
+        "Embedded Gemma 3 270M (base, Q4_K_M, llama.cpp via xllamacpp) on the shared 2-core machine, under the "
+        f"model lock{load_text}; other engineers' CPU work could still run beside it. "
+        + (args.note.strip() + " " if args.note.strip() else "")
+        + f"The cells took {sum(r['seconds'] for r in rows) / 60:.0f} min of model time in all. Agent window {args.window} tokens (key context "
         "of about 1,500 tokens = 4 segments of 384); haystack = Paul Graham essays with the standard San "
         "Francisco needle (needle_config.json). Certainty: mean top-10 entropy over "
         f"{DEFAULT_SCORE_TOKENS} generated tokens.\n\n"
@@ -254,10 +294,13 @@ def report(rows: list[dict], args: argparse.Namespace, *, load: tuple, sweep_s: 
         + "\n\n" + summary + "\n\n"
         "**End to end** (select, then the manager answers; `chain` reads everything): `selected` = the needle "
         "is in the key context (chain: its answer words reached the final notes); `answered` = the answer "
-        "holds at least half of the needle's words that the question does not give away; calls, prompt "
-        "tokens and seconds are means per cell; `s/call` = seconds per model call.\n\n"
+        "holds at least half of the needle's words that the question does not give away; `own words` = "
+        "answered, and not by the manager's fallback (when the model's reply is empty or ungrounded, the "
+        "manager answers with the text of the best selected segments, which holds the needle whenever it "
+        "was selected); calls, prompt tokens and seconds are means per cell; `s/call` = seconds per model call.\n\n"
         + markdown_table(
-            ["strategy", "tokens", "depths %", "selected", "answered", "calls", "prompt tokens", "seconds", "s/call"],
+            ["strategy", "tokens", "depths %", "selected", "answered", "own words", "calls", "prompt tokens", "seconds",
+             "s/call"],
             answers,
         )
         + "\n\n" + accuracy_lines + "\n\n" + wall_table

@@ -77,13 +77,14 @@ def needle_command(
         c.emit_json({"needle": needle.text.strip(), "question": needle.question, "cells": [cell.model_dump() for cell in cells]})
         return
     table = Table(title=f"needle: {needle.question}")
-    for header in ("tokens", "depth %", "strategy", "selected", "answered", "calls", "seconds", "answer"):
+    for header in ("tokens", "depth %", "strategy", "selected", "rank", "answered", "calls", "seconds", "answer"):
         table.add_column(header)
     for cell in cells:
         label = f"{cell.strategy}:{cell.scorer}" if cell.scorer else cell.strategy
         table.add_row(
             str(cell.tokens), f"{cell.depth:g}", label, "yes" if cell.selected else "no",
-            "yes" if cell.answered else "no", str(cell.calls), f"{cell.seconds:.1f}", cell.answer[:60],
+            f"{cell.rank}/{cell.segments}" if cell.rank is not None else "-",
+            ("yes (segment text)" if cell.fallback else "yes") if cell.answered else "no", str(cell.calls), f"{cell.seconds:.1f}", cell.answer[:60],
         )
     c.out.print(table)
     for name, scorer_name in runs:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,6 +131,10 @@ class NeedleCell(BaseModel):
     scorer (1 = most relevant); None for chain or when no segment holds it whole."""
     segments: int | None = None
     """xl3m: how many segments were scored."""
+    fallback: bool | None = None
+    """xl3m: the model's own reply was empty or ungrounded, so the manager answered with the
+    text of the best selected segments instead (`answered` then only says the needle was
+    among them); None for other strategies."""
 
 
 def needle_kept(result: AnswerResult, needle: Needle) -> bool:
@@ -140,6 +145,12 @@ def needle_kept(result: AnswerResult, needle: Needle) -> bool:
     if result.segments is not None:
         return needle.text.strip() in result.notes[-1]
     return contains_answer(result.notes[-1], needle)
+
+
+def is_segment_fallback(answer: str, segment_texts: Iterable[str]) -> bool:
+    """Whether `answer` is the manager's fallback in XL3M: it starts with a whole segment."""
+    text = answer.strip()
+    return any(seg.strip() and text.startswith(seg.strip()) for seg in segment_texts)
 
 
 def needle_rank(result: AnswerResult, haystack: Haystack, *, lower_is_better: bool) -> int | None:
@@ -169,7 +180,7 @@ def run_cell(
     or hierarchical) and check the outcome."""
     document = Document.from_text(haystack.text, path=f"haystack-{haystack.tokens}-{haystack.depth:g}.txt")
     started = time.perf_counter()
-    rank = None
+    rank = fallback = None
     if strategy == "xl3m":
         from ..pipelines.xl3m import xl3m
 
@@ -177,6 +188,8 @@ def run_cell(
         relevance = make_scorer(scorer or "certainty", model, concurrency=concurrency)
         result = xl3m([document], needle.question, model, relevance, window=window)
         rank = needle_rank(result, haystack, lower_is_better=relevance.lower_is_better)
+        kept = [document.text[s.start : s.end] for s in result.segments or () if s.selected]
+        fallback = is_segment_fallback(result.answer, kept)
     else:
         from ..api import ask
 
@@ -195,5 +208,6 @@ def run_cell(
         prompt_tokens=result.usage.prompt_tokens,
         seconds=round(time.perf_counter() - started, 3),
         rank=rank,
+        fallback=fallback,
         segments=len(result.segments) if result.segments is not None else None,
     )

@@ -12,6 +12,7 @@ from longdoc.evals.needle import (
     answer_words,
     build_haystack,
     contains_answer,
+    is_segment_fallback,
     load_essays,
     load_needle,
     run_cell,
@@ -84,3 +85,10 @@ def test_an_xl3m_cell_reports_the_needle_segment_rank(needle_files, scorer):
     assert cell.selected and cell.answered
     assert cell.segments is not None and cell.segments > 4
     assert cell.rank == 1
+
+
+def test_a_fallback_answer_is_one_that_starts_with_a_whole_segment():
+    segments = ["The committee met. The needle is here.", "Another segment."]
+    assert is_segment_fallback("The committee met. The needle is here. Another segment.", segments)
+    assert not is_segment_fallback("The needle is here.", segments)
+    assert not is_segment_fallback("Eat a sandwich.", ["", "  "])
