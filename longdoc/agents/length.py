@@ -7,6 +7,7 @@ published S_l scores measure the same thing.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 _ENGLISH_WORD = re.compile(r"\b[a-zA-Z]+\b")
@@ -36,7 +37,8 @@ def length_score(required: int, produced: int) -> float:
 def sentence_ends(text: str) -> list[int]:
     """Offsets just after each sentence (or paragraph) end in `text`, ascending."""
     ends = sorted({m.end() for m in _SENTENCE_END.finditer(text)})
-    return [e for e in ends if text[:e].strip()]
+    first_visible = len(text) - len(text.lstrip())  # an end before it closes nothing
+    return [e for e in ends if e > first_visible]
 
 
 def trim_to_words(text: str, limit: int) -> str:
@@ -47,9 +49,14 @@ def trim_to_words(text: str, limit: int) -> str:
     """
     if count_words(text) <= limit:
         return text
+    # Words before each end, from the offsets of the words in one pass: a sentence end never
+    # falls inside a word (it follows punctuation or a blank line), so the words of
+    # text[:end] are exactly those that end by `end` (counting each prefix anew was quadratic).
+    word_ends = [m.end() for m in _ENGLISH_WORD.finditer(text)]
+    cjk_starts = [m.start() for m in _CJK_CHARACTER.finditer(text)]
     best: int | None = None
     for end in sentence_ends(text):
-        if count_words(text[:end]) <= limit:
+        if bisect.bisect_right(word_ends, end) + bisect.bisect_left(cjk_starts, end) <= limit:
             best = end
         else:
             if best is None:

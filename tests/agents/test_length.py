@@ -1,11 +1,15 @@
 """Length counted and scored the LongBench-Write way; trimming at sentence boundaries."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from longdoc.agents.length import (
+    _SENTENCE_END,
     count_words,
     drop_unfinished_sentence,
     length_score,
+    sentence_ends,
     trim_to_words,
 )
 
@@ -60,3 +64,36 @@ def test_trim_respects_cjk_sentence_ends():
 def test_drop_unfinished_sentence():
     assert drop_unfinished_sentence("A whole sentence. And a half") == "A whole sentence."
     assert drop_unfinished_sentence("Done.") == "Done."
+
+
+def _trim_by_recounting(text: str, limit: int) -> str:
+    """The definition trim_to_words implements: recount every prefix ending at a sentence end."""
+    if count_words(text) <= limit:
+        return text
+    best = None
+    for end in sentence_ends(text):
+        if count_words(text[:end]) <= limit:
+            best = end
+        else:
+            best = end if best is None else best
+            break
+    return text if best is None else text[:best].rstrip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["one", "Two", "don't", "café", "3.11", "今天", "好", " ", "\n", "\n\n", ". ", "! ", "?", "。", "”", "'", ")", "x1"]),
+        max_size=60,
+    ).map("".join),
+    st.integers(min_value=0, max_value=30),
+)
+def test_trim_counts_words_like_recounting_each_prefix(text, limit):
+    assert trim_to_words(text, limit) == _trim_by_recounting(text, limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["word", " ", "\n\n", ". ", "!", "。", "\u3000", "\t"]), max_size=30).map("".join))
+def test_sentence_ends_skip_ends_before_any_visible_text(text):
+    expected = [e for e in sorted({m.end() for m in _SENTENCE_END.finditer(text)}) if text[:e].strip()]
+    assert sentence_ends(text) == expected
