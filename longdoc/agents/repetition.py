@@ -9,6 +9,7 @@ repetitive after repair.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -35,6 +36,8 @@ NEAR_MIN_WORDS = 8
 
 
 def _words(text: str) -> list[str]:
+    if text.isascii():  # lower-casing ASCII keeps every offset and word boundary: one pass
+        return _WORD.findall(text.lower())
     return [w.lower() for w in _WORD.findall(text)]
 
 
@@ -57,8 +60,10 @@ def sentences(text: str) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=8192)
 def sentence_key(sentence: str) -> str:
-    """A sentence normalised for comparison: lower-case words only."""
+    """A sentence normalised for comparison: lower-case words only (memoised: the writer
+    repairs a section's text again, sentence by sentence, after every call)."""
     return " ".join(_words(sentence))
 
 
@@ -71,21 +76,23 @@ def repeated_ngram_share(text: str, n: int = LOOP_NGRAM) -> float:
     return 1.0 - len(set(grams)) / len(grams)
 
 
+def _nth_word_start(text: str, n: int) -> int:
+    return next(itertools.islice(_WORD.finditer(text), n, None)).start()
+
+
 def _cut_word_loop(text: str) -> str:
     """Cut `text` where a run of LOOP_RUN n-grams repeats ones already written."""
-    matches = list(_WORD.finditer(text))
-    words = [m.group().lower() for m in matches]
+    words = _words(text)
     seen: set[tuple[str, ...]] = set()
     run_start: int | None = None
     run = 0
-    for i in range(len(words) - LOOP_NGRAM + 1):
-        gram = tuple(words[i : i + LOOP_NGRAM])
+    for i, gram in enumerate(zip(*(words[k:] for k in range(LOOP_NGRAM)), strict=False)):
         if gram in seen:
             if run == 0:
                 run_start = i
             run += 1
             if run >= LOOP_RUN and run_start is not None:
-                return text[: matches[run_start].start()].rstrip(" ,;:-—")
+                return text[: _nth_word_start(text, run_start)].rstrip(" ,;:-—")
         else:
             run = 0
             run_start = None
@@ -106,9 +113,10 @@ class _NearIndex:
         self._postings: dict[str, list[int]] = {}
 
     @staticmethod
-    def _prefix(bag: frozenset[str]) -> list[str]:
+    @functools.lru_cache(maxsize=8192)
+    def _prefix(bag: frozenset[str]) -> tuple[str, ...]:
         size = len(bag) - math.ceil(NEAR_DUPLICATE * len(bag)) + 1
-        return sorted(bag)[:size]
+        return tuple(sorted(bag)[:size])
 
     def add(self, bag: frozenset[str]) -> None:
         index = len(self._sets)
@@ -117,15 +125,15 @@ class _NearIndex:
             self._postings.setdefault(word, []).append(index)
 
     def has_near(self, bag: frozenset[str]) -> bool:
-        checked: set[int] = set()
+        candidates: set[int] = set()
         for word in self._prefix(bag):
-            for index in self._postings.get(word, ()):
-                if index in checked:
-                    continue
-                checked.add(index)
-                other = self._sets[index]
-                if len(bag & other) >= NEAR_DUPLICATE * len(bag | other):
-                    return True
+            candidates.update(self._postings.get(word, ()))
+        size = len(bag)
+        for index in candidates:
+            other = self._sets[index]
+            common = len(bag & other)
+            if common >= NEAR_DUPLICATE * (size + len(other) - common):  # |bag | other|
+                return True
         return False
 
 

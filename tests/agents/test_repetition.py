@@ -1,6 +1,17 @@
 """Repetition loops of small models are measured and cut."""
 
-from longdoc.agents.repetition import repair_repetition, repeated_ngram_share, sentence_keys
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from longdoc.agents.repetition import (
+    _WORD,
+    NEAR_DUPLICATE,
+    _NearIndex,
+    _words,
+    repair_repetition,
+    repeated_ngram_share,
+    sentence_keys,
+)
 
 
 def test_repeated_sentences_are_dropped_keeping_the_first():
@@ -51,3 +62,25 @@ def test_reworded_repeats_of_long_sentences_are_dropped():
     repaired = repair_repetition(text)
     assert repaired.count("keeps my mind off") == 1
     assert "Walking also builds stamina over the weeks." in repaired
+
+
+_VOCABULARY = ["bee", "hive", "honey", "sweet", "golden", "queen", "drone", "wax", "comb", "flower", "nectar", "sun"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.frozensets(st.sampled_from(_VOCABULARY), min_size=1), max_size=25),
+    st.frozensets(st.sampled_from(_VOCABULARY), min_size=1),
+)
+def test_near_index_finds_exactly_the_sets_at_the_jaccard_threshold(stored, probe):
+    index = _NearIndex()
+    for bag in stored:
+        index.add(bag)
+    expected = any(len(probe & bag) >= NEAR_DUPLICATE * len(probe | bag) for bag in stored)
+    assert index.has_near(probe) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcXYZ_09 .,'\n\u0130\u00e9\u00df\u4eca", max_size=60))
+def test_words_are_lower_cased_word_runs_for_any_text(text):
+    assert _words(text) == [w.lower() for w in _WORD.findall(text)]
