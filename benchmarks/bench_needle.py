@@ -55,7 +55,8 @@ def ints(text: str) -> list[int]:
 def select_cell(stack, needle, scorer_name: str, model, settings: Settings, window: int) -> dict:
     """Selection only (no answer call): is the needle whole in the key context, and where
     does the segment holding it rank among all segments?"""
-    scorer = make_scorer(scorer_name, model, concurrency=settings.concurrency)
+    name, _, tokens = scorer_name.partition("@")  # certainty@8: 8 generated tokens, not the default
+    scorer = make_scorer(name, model, concurrency=settings.concurrency, tokens=int(tokens or DEFAULT_SCORE_TOKENS))
     document = Document.from_text(stack.text, path=f"haystack-{stack.tokens}.txt")
     started = time.perf_counter()
     selection = select_key_context(
@@ -112,15 +113,18 @@ def main() -> None:
     parser.add_argument("--note", default="", help="a sentence added to the table's description (e.g. the machine's load)")
     parser.add_argument(
         "--select", action="append", default=[], metavar="SCORER:LENGTHS:DEPTHS",
-        help="selection-only cells (no answer call), e.g. lexical:4000,8000:0,50,100; repeatable",
+        help="selection-only cells (no answer call), e.g. lexical:4000,8000:0,50,100; a scorer named "
+        "certainty@8 (or hybrid@8) generates 8 tokens instead of the default; repeatable",
     )
+    parser.add_argument("--needle-config", type=Path, help="another needle_config.json (default: the shared one)")
+    parser.add_argument("--section", default="needle", help="RESULTS.md section to write (default: needle)")
     args = parser.parse_args()
 
     lengths, depths = ints(args.lengths), ints(args.depths)
     certainty_lengths = set(ints(args.certainty_lengths) or lengths)
     scorers = [s for s in args.scorers.split(",") if s]
     chain_lengths, chain_depths = set(ints(args.chain_lengths)), set(ints(args.chain_depths))
-    needle, essays = load_needle(), load_essays()
+    needle, essays = load_needle(args.needle_config), load_essays()
     done: dict[tuple, dict] = {}
     if args.rows.exists():
         for line in args.rows.read_text(encoding="utf-8").splitlines():
@@ -130,7 +134,7 @@ def main() -> None:
     if args.report_only:
         rows = [r for r in done.values() if r["window"] == args.window]
         add_fallback(rows, essays, needle, args.window)
-        report(rows, args)
+        report(rows, args, needle)
         return
     cache = Path(tempfile.mkdtemp(prefix="needle-cache-"))
     settings = Settings(model="local", window=args.window, concurrency=args.concurrency, cache_dir=cache, cache=False)
@@ -188,7 +192,7 @@ def main() -> None:
         )
     rows = [r for r in done.values() if r["window"] == args.window]
     add_fallback(rows, essays, needle, args.window)
-    report(rows, args)
+    report(rows, args, needle)
 
 
 def _grouped(rows: list[dict], key) -> list[tuple[tuple, list[dict]]]:
@@ -206,7 +210,7 @@ def _mean(values: list[float], digits: int = 1) -> float | str:
     return round(sum(values) / len(values), digits) if values else "-"
 
 
-def report(rows: list[dict], args: argparse.Namespace) -> None:
+def report(rows: list[dict], args: argparse.Namespace, needle) -> None:
     # selection: selection-only cells, and end-to-end xl3m cells (same selection, then an answer)
     select_rows = [r for r in rows if r["strategy"] in ("select", "xl3m")]
     answer_rows = [r for r in rows if r["strategy"] != "select"]
@@ -271,7 +275,9 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
         if walls else ""
     )
     command = "`.venv/bin/python benchmarks/bench_needle.py " + " ".join(
-        [f"--select {spec}" for spec in args.select]
+        ([f"--needle-config {args.needle_config}"] if args.needle_config else [])
+        + ([f"--section {args.section}"] if args.section != "needle" else [])
+        + [f"--select {spec}" for spec in args.select]
         + [f"--lengths {args.lengths} --depths {args.depths} --scorers {args.scorers}"]
         + ([f"--certainty-lengths {args.certainty_lengths}"] if args.certainty_lengths else [])
         + [f"--chain-lengths {args.chain_lengths} --chain-depths {args.chain_depths}"]
@@ -285,9 +291,10 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
         f"model lock{load_text}; other engineers' CPU work could still run beside it. "
         + (args.note.strip() + " " if args.note.strip() else "")
         + f"The cells took {sum(r['seconds'] for r in rows) / 60:.0f} min of model time in all. Agent window {args.window} tokens (key context "
-        "of about 1,500 tokens = 4 segments of 384); haystack = Paul Graham essays with the standard San "
-        "Francisco needle (needle_config.json). Certainty: mean top-10 entropy over "
-        f"{DEFAULT_SCORE_TOKENS} generated tokens.\n\n"
+        "of about 1,500 tokens = 4 segments of 384); haystack = Paul Graham essays with the needle "
+        f"\"{needle.text.strip()}\" (question: \"{needle.question}\", from "
+        f"{args.needle_config.name if args.needle_config else 'the shared needle_config.json'}). Certainty: mean top-10 entropy over "
+        f"{DEFAULT_SCORE_TOKENS} generated tokens (`certainty@N`: over N).\n\n"
         "**Selection**: `selected` = the needle sentence is whole in the key context; `ranks` = rank of the "
         "segment holding the needle among all segments per depth (1 = most relevant).\n\n"
         + markdown_table(["scorer", "tokens", "depths %", "selected", "ranks", "mean rank"], selection)
@@ -308,7 +315,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
     )
     print(body)
     if not args.no_write:
-        write_section("needle", body)
+        write_section(args.section, body)
 
 
 if __name__ == "__main__":
