@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -103,6 +104,10 @@ class _Meter:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.counted_prompt_tokens = 0
+        self.model_s = 0.0
+        """Wall time spent inside model calls (the rest is the pipeline's own)."""
+        self.load_avg = 0.0
+        """The machine's 1-minute load average when this side finished."""
         self.counter = token_counter()
         self.name = model.name
         self.context_window = model.context_window
@@ -119,7 +124,11 @@ class _Meter:
         # Counted before the call: a call that ends in EmptyResponse still read its prompt.
         self.calls += 1
         self.counted_prompt_tokens += self.sent_tokens(request)
-        completion = self.model.complete(request)
+        started = time.perf_counter()
+        try:
+            completion = self.model.complete(request)
+        finally:
+            self.model_s += time.perf_counter() - started
         self.prompt_tokens += completion.usage.prompt_tokens
         self.completion_tokens += completion.usage.completion_tokens
         return completion
@@ -147,7 +156,9 @@ def langchain_adapter(model: Any, max_tokens: int):
     return LongdocLLM()
 
 
-def embedded_side_by_side(book: Document, tokens: int, window: int, words: int) -> tuple[str, dict]:
+def embedded_side_by_side(
+    book: Document, tokens: int, window: int, words: int, *, refine_first: bool = False
+) -> tuple[str, dict]:
     from langchain_classic.chains.summarize import load_summarize_chain
     from langchain_core.documents import Document as LCDocument
 
@@ -169,26 +180,42 @@ def embedded_side_by_side(book: Document, tokens: int, window: int, words: int) 
         base.complete(CompletionRequest(prompt="Hello", max_tokens=1))
 
         ours_model = _Meter(base)
-        started = time.perf_counter()
-        ours = longdoc.summarize(doc, words=words, model=ours_model, settings=settings, chunks=chunks,
-                                 progress=lambda e: print(f"ours: {e.stage} {e.done}/{e.total} {e.elapsed_s:.0f}s",
-                                                          file=sys.stderr))
-        ours_s = time.perf_counter() - started
-        print(f"ours: {ours_s:.0f}s {ours_model.calls} calls", file=sys.stderr)
-
         theirs_model = _Meter(base)
-        chain = load_summarize_chain(langchain_adapter(theirs_model, run.budget.manager_output), chain_type="refine")
-        started = time.perf_counter()
-        theirs = chain.invoke({"input_documents": [LCDocument(page_content=c.text) for c in chunks]})
-        theirs_s = time.perf_counter() - started
-        print(f"refine: {theirs_s:.0f}s {theirs_model.calls} calls", file=sys.stderr)
+
+        def run_ours() -> tuple[str, float]:
+            started = time.perf_counter()
+            result = longdoc.summarize(
+                doc, words=words, model=ours_model, settings=settings, chunks=chunks,
+                progress=lambda e: print(f"ours: {e.stage} {e.done}/{e.total} {e.elapsed_s:.0f}s", file=sys.stderr),
+            )
+            seconds = time.perf_counter() - started
+            ours_model.load_avg = os.getloadavg()[0]
+            print(f"ours: {seconds:.0f}s {ours_model.calls} calls", file=sys.stderr)
+            return result.answer, seconds
+
+        def run_refine() -> tuple[str, float]:
+            chain = load_summarize_chain(langchain_adapter(theirs_model, run.budget.manager_output), chain_type="refine")
+            started = time.perf_counter()
+            result = chain.invoke({"input_documents": [LCDocument(page_content=c.text) for c in chunks]})
+            seconds = time.perf_counter() - started
+            theirs_model.load_avg = os.getloadavg()[0]
+            print(f"refine: {seconds:.0f}s {theirs_model.calls} calls", file=sys.stderr)
+            return result["output_text"].strip(), seconds
+
+        if refine_first:
+            theirs, theirs_s = run_refine()
+            ours, ours_s = run_ours()
+        else:
+            ours, ours_s = run_ours()
+            theirs, theirs_s = run_refine()
 
     def row(name: str, meter: _Meter, seconds: float) -> list[object]:
         return [name, meter.calls, meter.prompt_tokens, meter.counted_prompt_tokens,
-                meter.completion_tokens, round(seconds, 1)]
+                meter.completion_tokens, round(seconds, 1), round(meter.model_s, 1), round(meter.load_avg, 2)]
 
     table = markdown_table(
-        ["system", "calls", "prompt tokens (server)", "prompt tokens (tiktoken)", "completion tokens", "wall (s)"],
+        ["system", "calls", "prompt tokens (server)", "prompt tokens (tiktoken)", "completion tokens", "wall (s)",
+         "in model calls (s)", "load avg after"],
         [row("longdoc chain (Chain-of-Agents)", ours_model, ours_s),
          row("LangChain refine (load_summarize_chain)", theirs_model, theirs_s)],
     )
@@ -196,8 +223,8 @@ def embedded_side_by_side(book: Document, tokens: int, window: int, words: int) 
         "document_tokens": sum(c.tokens for c in chunks),
         "chunks": len(chunks),
         "chunk_tokens": run.budget.chunk_tokens,
-        "ours": ours.answer,
-        "theirs": theirs["output_text"].strip(),
+        "ours": ours,
+        "theirs": theirs,
     }
     return table, info
 
@@ -210,6 +237,8 @@ def main() -> int:
                         help="tokens of the book's opening to summarize on the embedded model (0: the whole book)")
     parser.add_argument("--window", type=int, default=4096, help="agent window for part (b)")
     parser.add_argument("--words", type=int, default=150)
+    parser.add_argument("--refine-first", action="store_true",
+                        help="run LangChain's refine before our chain (to check the order does not decide)")
     args = parser.parse_args()
     if not BOOK.exists():
         print(f"no book at {BOOK}; nothing to measure", file=sys.stderr)
@@ -227,17 +256,20 @@ def main() -> int:
             f"reading the checkpoint), which dominates at 10k tokens (3 calls).\n\n{table}"
         )
     if not args.skip_model:
-        table, info = embedded_side_by_side(book, args.book_tokens, args.window, args.words)
+        table, info = embedded_side_by_side(book, args.book_tokens, args.window, args.words,
+                                            refine_first=args.refine_first)
         scope = ("the opening of *Father Goriot*" if args.book_tokens
                  else "the whole of *Father Goriot*, from its first page to its last")
+        order = "refine first" if args.refine_first else "ours first"
         report(
             "bench_chain_embedded",
-            "Chain-of-Agents (b), embedded model: summarizing the book's opening, side by side "
+            "Chain-of-Agents (b), embedded model: summarizing the book, side by side "
             "with LangChain's refine summarization.\n\n"
             f"Scope: {scope} ({info['document_tokens']:,} tokens), in {info['chunks']} chunks of at most {info['chunk_tokens']:,} "
             f"tokens ({args.window:,}-token agent window), the same chunks for both, response cache "
-            f"off, one after the other on the same warm server. Wall times are noisy: other "
-            f"engineers' jobs share the two cores.\n\n{table}\n\n"
+            f"off, one after the other on the same warm server ({order}). \"In model calls\" is the "
+            f"wall time spent waiting for the model, the rest is each pipeline's own; the load "
+            f"average shows whether other jobs shared the two cores.\n\n{table}\n\n"
             f"Our summary: {info['ours'][:600]}\n\nRefine summary: {info['theirs'][:600]}",
         )
     return 0
