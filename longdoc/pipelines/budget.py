@@ -38,6 +38,14 @@ stands (a few sentences), not the whole notes, which only the manager needs."""
 
 VIEW_MIN, VIEW_MAX = 64, 512
 
+SUMMARY_NOTES_FRACTION = 0.25
+"""Share of the window a summary's whole notes may take. Only the manager reads them (the
+workers read the view), so they can hold far more than a question's notes: a note or a
+sentence from every part of a long book, not from a dozen."""
+
+SUMMARY_NOTES_MAX = 8192
+"""...but never more than this: the manager's one prompt stays affordable on a paid API."""
+
 WORKER_OUTPUT_MIN, WORKER_OUTPUT_MAX = 64, 320
 """A worker writes a short note (an answer or three sentences), never a long text."""
 
@@ -84,7 +92,8 @@ def plan_budget(
 
     `instruction_tokens` is the worker prompt without chunk, notes and query (its longest
     rendering, with the longest source label); `query_tokens` the question or focus;
-    `summary` gives workers the view of the latest notes instead of the whole notes.
+    `summary` gives workers the view of the latest notes instead of the whole notes, and
+    the whole notes (which only the manager reads) a larger cap.
     Raises ConfigError when the window cannot hold a useful chunk.
     """
     safety = max(SAFETY_MIN, int(window * SAFETY_FRACTION))
@@ -102,6 +111,9 @@ def plan_budget(
     usable = window - safety - manager_instruction_tokens - query_tokens
     manager_output = min(manager_output, usable // 2)
     manager_notes = usable - manager_output
+    if summary:
+        wanted = min(SUMMARY_NOTES_MAX, int(window * SUMMARY_NOTES_FRACTION))
+        notes_cap = max(notes_cap, min(manager_notes, wanted))
     return ChainBudget(
         window=window,
         safety=safety,
