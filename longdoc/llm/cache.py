@@ -11,16 +11,25 @@ credentials.
 The file is in WAL mode with a busy timeout, so threads, tasks and concurrent processes
 can read and write it together; each thread has its own connection. Responses are cached
 at every temperature: longdoc's jobs use temperature 0, and a rerun should reproduce a run.
+
+Rows are written by one background thread per log, all rows queued at that moment in one
+transaction, so a call never waits for a commit and a busy run commits once per batch rather
+than once per call. A response not yet committed is answered from memory; `recent`, `count`
+and the end of the process (atexit) wait for the queue to drain. A process killed with -9
+loses the rows of its last few milliseconds: those calls are simply not cached.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
+import queue
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,6 +69,24 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 """Schema changes in order; `PRAGMA user_version` records how many have been applied."""
+
+WRITER_IDLE_S = 2.0
+"""A log's writer thread ends after this long with nothing to write (the next row starts a
+new one), so a process holding many logs does not keep a thread per log."""
+
+_COLUMNS = (
+    "key", "created_at", "endpoint", "model", "cached", "request", "response", "error", "status",
+    "prompt_tokens", "completion_tokens", "latency_s", "cost_usd",
+)
+_INSERT = f"INSERT INTO calls ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
+_open_logs: weakref.WeakSet[CallLog] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_open_logs() -> None:
+    for log in list(_open_logs):
+        log.flush()
 
 
 class CallRecord(BaseModel):
@@ -119,6 +146,16 @@ class CallLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._migrate(self._connection())
+        self._queue: queue.SimpleQueue[tuple[Callable[[], tuple[Any, ...]], str | None, Completion | None]] = (
+            queue.SimpleQueue()
+        )
+        self._state = threading.Condition()
+        self._queued = 0
+        """Rows handed to the writer and not yet committed (or dropped on an error)."""
+        self._uncommitted: dict[str, Completion] = {}
+        """Responses queued for writing, by key: what `lookup` answers until they are committed."""
+        self._writer: threading.Thread | None = None
+        _open_logs.add(self)
 
     @classmethod
     def in_dir(cls, cache_dir: Path) -> CallLog:
@@ -151,6 +188,9 @@ class CallLog:
             raise
 
     def lookup(self, key: str) -> Completion | None:
+        queued = self._uncommitted.get(key)
+        if queued is not None:
+            return queued
         row = self._connection().execute(
             "SELECT response FROM calls WHERE key = ? AND response IS NOT NULL AND cached = 0 "
             "ORDER BY id DESC LIMIT 1",
@@ -158,46 +198,98 @@ class CallLog:
         ).fetchone()
         return Completion.model_validate_json(row[0]) if row else None
 
-    def _insert(self, **columns: Any) -> None:
-        names = ", ".join(columns)
-        marks = ", ".join("?" for _ in columns)
-        self._connection().execute(
-            f"INSERT INTO calls ({names}) VALUES ({marks})", tuple(columns.values())
-        )
+    # -- writing: callers queue rows, one background thread commits them in batches --------
+
+    def _enqueue(
+        self, row: Callable[[], tuple[Any, ...]], key: str | None = None, response: Completion | None = None
+    ) -> None:
+        """Queue a row (built, serialisation included, by the writer thread)."""
+        with self._state:
+            self._queued += 1
+            if response is not None and key is not None:
+                self._uncommitted[key] = response
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_batches, name="longdoc-call-log", daemon=True)
+                self._writer.start()
+        self._queue.put((row, key, response))
+
+    def _write_batches(self) -> None:
+        while True:
+            try:
+                batch = [self._queue.get(timeout=WRITER_IDLE_S)]
+            except queue.Empty:
+                with self._state:
+                    if self._queued == 0:
+                        self._writer = None
+                        return
+                continue
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                conn = self._connection()
+                rows = [build() for build, _, _ in batch]
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(_INSERT, rows)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            except Exception as exc:  # the writer must outlive any bad row: flush() waits on it
+                # A log that cannot be written (disk full, locked too long) costs the cache
+                # entries, never the run.
+                _log.warning("call log write failed in %s (%d rows dropped): %s", self.path, len(batch), exc)
+            finally:
+                with self._state:
+                    self._queued -= len(batch)
+                    for _, key, response in batch:
+                        if response is not None and self._uncommitted.get(key) is response:
+                            del self._uncommitted[key]
+                    self._state.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every row queued so far is committed; False if `timeout` ran out."""
+        with self._state:
+            return self._state.wait_for(lambda: self._queued == 0, timeout)
 
     def record(
         self, key: str, endpoint: str, request: CompletionRequest, completion: Completion
     ) -> None:
-        self._insert(
-            key=key,
-            created_at=time.time(),
-            endpoint=endpoint,
-            model=completion.model,
-            cached=int(completion.cached),
-            request=None if completion.cached else request.model_dump_json(),
-            response=None if completion.cached else completion.model_dump_json(),
-            prompt_tokens=completion.usage.prompt_tokens,
-            completion_tokens=completion.usage.completion_tokens,
-            latency_s=completion.latency_s,
-            cost_usd=completion.cost_usd,
-        )
+        created_at = time.time()
+
+        def row() -> tuple[Any, ...]:
+            stored = not completion.cached
+            return (
+                key, created_at, endpoint, completion.model, int(completion.cached),
+                request.model_dump_json() if stored else None,
+                completion.model_dump_json() if stored else None,
+                None, None,
+                completion.usage.prompt_tokens, completion.usage.completion_tokens,
+                completion.latency_s, completion.cost_usd,
+            )  # fmt: skip
+
+        self._enqueue(row, key, None if completion.cached else completion)
 
     def record_error(
         self, key: str, endpoint: str, model: str, request: CompletionRequest, error: ModelError, latency_s: float
     ) -> None:
-        self._insert(
-            key=key,
-            created_at=time.time(),
-            endpoint=endpoint,
-            model=model,
-            request=request.model_dump_json(),
-            error=f"{type(error).__name__}: {error}",
-            status=error.status,
-            latency_s=latency_s,
-        )
+        created_at = time.time()
+        message = f"{type(error).__name__}: {error}"
+
+        def row() -> tuple[Any, ...]:
+            return (
+                key, created_at, endpoint, model, 0, request.model_dump_json(), None, message,
+                error.status, 0, 0, latency_s, None,
+            )  # fmt: skip
+
+        self._enqueue(row)
 
     def recent(self, limit: int = 20) -> list[CallRecord]:
         """The latest calls, newest first; a cache hit shows its original prompt."""
+        self.flush()
         rows = self._connection().execute(
             """
             SELECT c.id, c.created_at, c.endpoint, c.model, c.cached, c.prompt_tokens,
@@ -213,6 +305,7 @@ class CallLog:
         return [_call_record(row) for row in rows]
 
     def count(self) -> int:
+        self.flush()
         return self._connection().execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
 

@@ -162,3 +162,50 @@ def test_a_failing_log_costs_the_cache_not_the_answer(tmp_path, monkeypatch):
     monkeypatch.setattr(log, "record", locked)
     monkeypatch.setattr(log, "lookup", locked)
     assert model.complete(CompletionRequest.from_text(QUESTION)).text == "The ferry leaves at noon."
+
+
+def test_a_response_queued_for_the_log_is_a_hit_before_it_is_committed(tmp_path, monkeypatch):
+    log = CallLog.in_dir(tmp_path)
+    gate = threading.Event()
+    build_rows = log._write_batches
+
+    def slow_writer():
+        gate.wait(timeout=30)  # hold the writer back: nothing is committed until the gate opens
+        build_rows()
+
+    monkeypatch.setattr(log, "_write_batches", slow_writer)
+    fake = FakeModel()
+    model = CachedModel(fake, log)
+    first = model.complete(CompletionRequest.from_text(QUESTION))
+    again = model.complete(CompletionRequest.from_text(QUESTION))
+    assert again.cached and again.text == first.text
+    assert len(fake.history) == 1
+    with sqlite3.connect(tmp_path / CALL_LOG_NAME) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 0
+    gate.set()
+    assert log.count() == 2  # count() waits for the queue to drain
+    assert [r.cached for r in log.recent(5)] == [True, False]
+
+
+def test_the_writer_thread_ends_when_idle_and_a_new_row_starts_another(tmp_path, monkeypatch):
+    monkeypatch.setattr("longdoc.llm.cache.WRITER_IDLE_S", 0.05)
+    log = CallLog.in_dir(tmp_path)
+    model = CachedModel(FakeModel(), log, read=False)
+    model.complete(CompletionRequest.from_text(QUESTION))
+    assert log.flush(timeout=10)
+    writer = log._writer
+    if writer is not None:
+        writer.join(timeout=10)
+    assert log._writer is None
+    model.complete(CompletionRequest.from_text(QUESTION))
+    assert log.count() == 2
+
+
+def test_rows_that_cannot_be_written_are_dropped_without_stalling_the_log(tmp_path, caplog):
+    log = CallLog.in_dir(tmp_path)
+    with sqlite3.connect(tmp_path / CALL_LOG_NAME) as conn:
+        conn.execute("DROP TABLE calls")
+    model = CachedModel(FakeModel(), log, read=False)
+    assert model.complete(CompletionRequest.from_text(QUESTION)).text == "The ferry leaves at noon."
+    assert log.flush(timeout=10)
+    assert "call log write failed" in caplog.text
