@@ -5,9 +5,16 @@ over thousands), through one model that may rotate over several endpoints. Every
 row goes to the one writer task, which appends it as a whole line and fsyncs it. A row's id
 is a hash of its prompt and the generation settings: a rerun skips ids already in OUT or in
 the rejects file and finishes the rest; a prompt interrupted mid-write resumes from its
-AgentWrite checkpoint. Rows failing the quality filters (empty, too repetitive, length score
-under the threshold) go to the rejects file with their reason. Model failures are reported
-and left for the rerun, never written as text.
+AgentWrite checkpoint, which is deleted only once the prompt's row is on disk. Rows failing
+the quality filters (empty, too repetitive, length score under the threshold) go to the
+rejects file with their reason. Model failures are reported and left for the rerun, never
+written as text.
+
+The `id` stays a top-level field of every row, beside `messages`: it is the only way a rerun
+can tell which (prompt, settings) pairs OUT already holds whether or not `--with-meta` was
+given (the user message alone cannot: the same prompt may be asked at several lengths), and
+loaders of the conversational format (TRL, `datasets`) read `messages` and carry other
+columns along.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from ..agents.planner import SECTION_WORDS
 from ..agents.repetition import repeated_ngram_share
 from ..errors import InputFormatError, ModelError, PipelineError
 from ..llm.base import Model
-from .agent_write import AgentWrite, WriteResult, open_checkpointer, write_key
+from .agent_write import AgentWrite, WriteResult, write_key
+from .checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
 from .dataset_input import PromptItem
 from .dataset_output import JsonlAppender, OpenReport
 
@@ -192,13 +200,14 @@ async def generate_dataset(
         queue.put_nowait(entry)
     rows: asyncio.Queue[tuple[JsonlAppender, dict[str, Any]] | None] = asyncio.Queue()
 
-    async def writer() -> None:
+    async def writer(saver: BatchedSqliteSaver) -> None:
         while True:
             entry = await rows.get()
             if entry is None:
                 return
             target, row = entry
             await asyncio.to_thread(target.append, row)
+            saver.delete_now(row["id"])  # the row is on disk: its checkpoint may go
 
     async def worker(pipeline: AgentWrite) -> None:
         while True:
@@ -246,19 +255,27 @@ async def generate_dataset(
             if on_progress:
                 on_progress(progress)
 
-    writer_task = asyncio.create_task(writer())
     try:
-        async with open_checkpointer(checkpoint, durable=False) as saver:
-            pipeline = AgentWrite(model, saver, window=options.window, section_words=options.section_words)
-            workers = [asyncio.create_task(worker(pipeline)) for _ in range(min(options.concurrency, max(1, len(todo))))]
+        # Checkpoints are committed in batches by a background thread, and a finished prompt's
+        # are deleted only once its row is on disk (a kill in between costs no rework).
+        with batched_sqlite_checkpointer(checkpoint, defer_deletes=True) as saver:
+            for finished in saver.thread_ids() & done_ids:  # left by a run killed after its row
+                saver.delete_now(finished)
+            writer_task = asyncio.create_task(writer(saver))
             try:
-                await asyncio.gather(*workers)
+                pipeline = AgentWrite(model, saver, window=options.window, section_words=options.section_words)
+                workers = [
+                    asyncio.create_task(worker(pipeline)) for _ in range(min(options.concurrency, max(1, len(todo))))
+                ]
+                try:
+                    await asyncio.gather(*workers)
+                finally:
+                    for task in workers:
+                        task.cancel()
             finally:
-                for task in workers:
-                    task.cancel()
+                await rows.put(None)
+                await writer_task
     finally:
-        await rows.put(None)
-        await writer_task
         out_file.close()
         rejects_file.close()
     return DatasetReport(

@@ -2,11 +2,16 @@
 
 import asyncio
 import json
+import re
+
+import pytest
+from langgraph.checkpoint.base import empty_checkpoint
 
 from longdoc.agents.length import count_words
 from longdoc.errors import ModelError
 from longdoc.llm.fake import FakeModel, request_text
-from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
+from longdoc.pipelines.checkpoints import batched_sqlite_checkpointer
+from longdoc.pipelines.dataset import DatasetOptions, checkpoint_path_for, generate_dataset
 from longdoc.pipelines.dataset_input import read_prompts
 from longdoc.pipelines.dataset_output import JsonlAppender, repair_torn_tail
 from longdoc.testing.writing import author_reply, is_plan_request, prose
@@ -169,3 +174,65 @@ def test_appender_writes_whole_lines_and_reads_ids(tmp_path):
     reopened.open()
     assert reopened.ids == {"a", "b"}
     reopened.close()
+
+
+def _section_of(request) -> int | None:
+    found = re.findall(r"Section (\d+) of \d+ - ", request_text(request))
+    return int(found[-1]) if found else None
+
+
+def test_a_prompt_that_failed_mid_write_resumes_from_its_checkpoint(tmp_path):
+    def fails_at_third_section(request):
+        if "topic 1" in request_text(request) and not is_plan_request(request) and _section_of(request) == 3:
+            raise ModelError("upstream 503", status=503, attempts=5)
+        return author_reply(request)
+
+    items, _ = read_prompts(prompts_file(tmp_path, [{"prompt": f"Write about topic {i}.", "length": 900} for i in range(2)]), 900)
+    out = tmp_path / "out.jsonl"
+    first = run(items, FakeModel(rule=fails_at_third_section), out, concurrency=2)
+    assert first.written == 1 and len(first.failed) == 1
+    again = FakeModel(rule=author_reply)
+    second = run(items, again, out, with_meta=True)
+    assert second.written == 1 and second.skipped_done == 1
+    assert not any(is_plan_request(r) for r in again.history)  # the plan came from the checkpoint
+    assert min(_section_of(r) for r in again.history) == 3  # and so did sections 1 and 2
+    assert lines_of(out)[-1]["meta"]["resumed_sections"] == 2
+    with batched_sqlite_checkpointer(checkpoint_path_for(out)) as saver:
+        assert saver.thread_ids() == set()  # finished prompts leave no checkpoint
+
+
+def test_a_run_stopped_before_a_finished_row_reached_disk_writes_it_from_the_checkpoint(tmp_path, monkeypatch):
+    items, _ = read_prompts(prompts_file(tmp_path, [{"prompt": "Write about topic 0.", "length": 600}]), 600)
+    out = tmp_path / "out.jsonl"
+
+    def crash(self, row):  # the process dies after the write finished, before its row is on disk
+        raise OSError("killed")
+
+    monkeypatch.setattr(JsonlAppender, "append", crash)
+    with pytest.raises(OSError):
+        run(items, FakeModel(rule=author_reply), out)
+    monkeypatch.undo()
+    again = FakeModel(rule=author_reply)
+    report = run(items, again, out)
+    assert report.written == 1 and again.history == []  # no model call: all of it was checkpointed
+    assert lines_of(out)[0]["messages"][0]["content"] == "Write about topic 0."
+
+
+def test_checkpoints_of_rows_already_written_are_cleared_on_the_next_run(tmp_path):
+    items, _ = read_prompts(prompts_file(tmp_path, [{"prompt": "Write about topic 0.", "length": 300}]), 300)
+    out = tmp_path / "out.jsonl"
+    run(items, FakeModel(rule=author_reply), out)
+    key = lines_of(out)[0]["id"]
+    with batched_sqlite_checkpointer(checkpoint_path_for(out)) as saver:  # a leftover, as after a kill
+        saver.put(
+            {"configurable": {"thread_id": key, "checkpoint_ns": ""}},
+            empty_checkpoint(),
+            {"source": "input", "step": -1},
+            {},
+        )
+        saver.flush()
+        assert saver.thread_ids() == {key}
+    report = run(items, FakeModel(rule=author_reply), out)
+    assert report.skipped_done == 1
+    with batched_sqlite_checkpointer(checkpoint_path_for(out)) as saver:
+        assert saver.thread_ids() == set()
