@@ -8,6 +8,7 @@ published S_l scores measure the same thing.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 
 _ENGLISH_WORD = re.compile(r"\b[a-zA-Z]+\b")
@@ -15,9 +16,21 @@ _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*(?=\s|$)|(?<=[。！？])[”’」』）]*|\n\s*\n")
 
 
+MEMO_CHARS = 16_384
+"""Texts up to this long have their word count memoised (the writer counts the same section
+text several times a call); longer ones, counted once or twice, are not kept."""
+
+
 def count_words(text: str) -> int:
     """English words plus CJK characters, as LongBench-Write's `count_words`."""
+    return _memo_count(text) if len(text) <= MEMO_CHARS else _count(text)
+
+
+def _count(text: str) -> int:
     return len(_ENGLISH_WORD.findall(text)) + len(_CJK_CHARACTER.findall(text))
+
+
+_memo_count = functools.lru_cache(maxsize=256)(_count)
 
 
 def length_score(required: int, produced: int) -> float:

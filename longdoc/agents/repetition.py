@@ -67,6 +67,13 @@ def sentence_key(sentence: str) -> str:
     return " ".join(_words(sentence))
 
 
+@functools.lru_cache(maxsize=8192)
+def _bag(key: str) -> tuple[int, frozenset[str]]:
+    """A sentence key's word count and set of words (memoised with the keys)."""
+    words = key.split()
+    return len(words), frozenset(words)
+
+
 def repeated_ngram_share(text: str, n: int = LOOP_NGRAM) -> float:
     """Share (0..1) of the word n-grams of `text` that repeat an earlier n-gram."""
     words = _words(text)
@@ -149,21 +156,20 @@ def repair_repetition(text: str, earlier: Iterable[str] = (), near: Iterable[str
     seen = set(earlier)
     index = _NearIndex()
     for key in seen if near is None else near:
-        words = key.split()
-        if len(words) >= NEAR_MIN_WORDS:
-            index.add(frozenset(words))
+        count, bag = _bag(key)
+        if count >= NEAR_MIN_WORDS:
+            index.add(bag)
     kept: list[str] = []
     for sentence in sentences(text):
         key = sentence_key(sentence)
-        words = key.split()
-        if len(words) >= MIN_SENTENCE_WORDS:
-            bag = frozenset(words)
-            if key in seen or (len(words) >= NEAR_MIN_WORDS and index.has_near(bag)):
+        count, bag = _bag(key)
+        if count >= MIN_SENTENCE_WORDS:
+            if key in seen or (count >= NEAR_MIN_WORDS and index.has_near(bag)):
                 if sentence.endswith("\n"):
                     kept.append("\n")
                 continue
             seen.add(key)
-            if len(words) >= NEAR_MIN_WORDS:
+            if count >= NEAR_MIN_WORDS:
                 index.add(bag)
         kept.append(sentence)
     joined = re.sub(r"\n{3,}", "\n\n", "".join(kept))
