@@ -70,6 +70,10 @@ MIGRATIONS: tuple[str, ...] = (
 )
 """Schema changes in order; `PRAGMA user_version` records how many have been applied."""
 
+WRITER_LINGER_S = 0.01
+"""How long the writer waits after a first row for others to join its transaction: one
+commit for every call that ends within it (rows are at risk for this long, at most)."""
+
 WRITER_IDLE_S = 2.0
 """A log's writer thread ends after this long with nothing to write (the next row starts a
 new one), so a process holding many logs does not keep a thread per log."""
@@ -223,6 +227,7 @@ class CallLog:
                         self._writer = None
                         return
                 continue
+            time.sleep(WRITER_LINGER_S)
             while True:
                 try:
                     batch.append(self._queue.get_nowait())

@@ -16,6 +16,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -89,6 +90,11 @@ def _thread_of(config: Any) -> str | None:
     """The thread a read is about; None (every thread) when the config names none."""
     thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
     return None if thread_id is None else str(thread_id)
+
+
+WRITER_LINGER_S = 0.005
+"""How long the checkpoint writer waits after a first write for others to join its
+transaction (a killed process loses at most this much more: sections written again)."""
 
 
 class _StatementRecorder:
@@ -190,6 +196,7 @@ class BatchedSqliteSaver(InlineSqliteSaver):
                 first = self._queue.get()
                 if first is None:
                     return
+                time.sleep(WRITER_LINGER_S)
                 batch = [first]
                 stop = False
                 while True:
