@@ -12,9 +12,9 @@ written as text.
 
 The `id` stays a top-level field of every row, beside `messages`: it is the only way a rerun
 can tell which (prompt, settings) pairs OUT already holds whether or not `--with-meta` was
-given (the user message alone cannot: the same prompt may be asked at several lengths), and
-loaders of the conversational format (TRL, `datasets`) read `messages` and carry other
-columns along.
+given (the user message alone cannot: the same prompt may be asked at several lengths). The
+conversational format itself is the `messages` column; a tool that refuses extra columns can
+drop `id` after generation.
 """
 
 from __future__ import annotations
