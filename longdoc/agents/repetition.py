@@ -107,6 +107,12 @@ def _cut_word_loop(text: str) -> str:
     return text
 
 
+def _rarity_order(word: str) -> tuple[int, str]:
+    """The fixed word order of the prefix filter: longer words first (in prose, a long word
+    is a rare one, so prefixes index few sentences), then alphabetical."""
+    return -len(word), word
+
+
 class _NearIndex:
     """Sets of words, searchable for one with Jaccard similarity >= NEAR_DUPLICATE.
 
@@ -123,7 +129,7 @@ class _NearIndex:
     @functools.lru_cache(maxsize=8192)
     def _prefix(bag: frozenset[str]) -> tuple[str, ...]:
         size = len(bag) - math.ceil(NEAR_DUPLICATE * len(bag)) + 1
-        return tuple(sorted(bag)[:size])
+        return tuple(sorted(bag, key=_rarity_order)[:size])
 
     def add(self, bag: frozenset[str]) -> None:
         index = len(self._sets)
