@@ -255,6 +255,13 @@ class CallLog:
                             del self._uncommitted[key]
                     self._state.notify_all()
 
+    def _flush_all(self) -> None:
+        """Wait for the rows queued by every log of this process on the same file (`longdoc
+        logs` opens its own `CallLog` beside the one the model wrote through)."""
+        for log in list(_open_logs):
+            if log is self or log.path.resolve() == self.path.resolve():
+                log.flush()
+
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every row queued so far is committed; False if `timeout` ran out."""
         with self._state:
@@ -294,7 +301,7 @@ class CallLog:
 
     def recent(self, limit: int = 20) -> list[CallRecord]:
         """The latest calls, newest first; a cache hit shows its original prompt."""
-        self.flush()
+        self._flush_all()
         rows = self._connection().execute(
             """
             SELECT c.id, c.created_at, c.endpoint, c.model, c.cached, c.prompt_tokens,
@@ -310,7 +317,7 @@ class CallLog:
         return [_call_record(row) for row in rows]
 
     def count(self) -> int:
-        self.flush()
+        self._flush_all()
         return self._connection().execute("SELECT COUNT(*) FROM calls").fetchone()[0]
 
 

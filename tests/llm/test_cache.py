@@ -209,3 +209,11 @@ def test_rows_that_cannot_be_written_are_dropped_without_stalling_the_log(tmp_pa
     assert model.complete(CompletionRequest.from_text(QUESTION)).text == "The ferry leaves at noon."
     assert log.flush(timeout=10)
     assert "call log write failed" in caplog.text
+
+
+def test_a_second_log_on_the_same_file_sees_rows_still_queued_by_the_first(tmp_path, monkeypatch):
+    monkeypatch.setattr("longdoc.llm.cache.WRITER_LINGER_S", 0.3)  # rows stay queued a while
+    model = CachedModel(FakeModel(), CallLog.in_dir(tmp_path), read=False)
+    model.complete(CompletionRequest.from_text(QUESTION))
+    assert CallLog.in_dir(tmp_path).count() == 1
+    assert [r.prompt for r in CallLog.in_dir(tmp_path).recent(5)] == [QUESTION]
