@@ -93,6 +93,7 @@ def test_api_keys_never_reach_the_log(tmp_path, monkeypatch):
     model = load_model(settings)
     model.complete(CompletionRequest.from_text(QUESTION))
     model.complete(CompletionRequest.from_text(QUESTION))
+    assert model.log.count() == 2  # both rows committed before the files are read
     for path in tmp_path.iterdir():
         assert secret.encode() not in path.read_bytes(), path
 
