@@ -343,11 +343,14 @@ class WriterAgent:
         written: Sequence[str],
         *,
         budget: int | None = None,
+        required: bool = True,
     ) -> SectionDraft:
         """Section `index` (0-based) of `plan`, after the sections `written` so far.
 
         `budget` overrides the plan's word budget (the pipeline carries earlier sections'
-        surplus or shortfall forward)."""
+        surplus or shortfall forward). A section the model leaves empty after all its retries
+        raises PipelineError when `required`, else comes back empty (words 0), so the caller
+        can hand its budget on to the next section instead of losing the whole piece."""
         budget = budget or plan.sections[index].words
         earlier = set().union(*(sentence_keys(t) for t in written)) if written else set()
         recent = sentence_keys(written[-1]) if written else frozenset()  # loops are local
@@ -363,8 +366,9 @@ class WriterAgent:
             # model that stopped at its paragraph's end (or wanted to start the next section)
             # carries on from "Moreover," where it would not from a bare full stop.
             # The same when the last call ended by choice (a stop sequence), not by its limit.
-            reopen = bool(text) and (stalls > 0 or last_finish != "length")
-            cue = f"\n\n{next_opener(text, calls)}" if reopen else ""
+            # A section still empty after a stall is started with an opener too.
+            reopen = stalls > 0 or (bool(text) and last_finish != "length")
+            cue = ("\n\n" if text else "") + next_opener(text, calls) if reopen else ""
             request = self._request(plan, index, budget, written, text + cue, max_tokens)
             if stalls:
                 request = request.model_copy(update={"temperature": 0.8})
@@ -406,7 +410,7 @@ class WriterAgent:
             text = drop_unfinished_sentence(text)
         text = text.strip()
         words = count_words(text)
-        if words == 0:
+        if words == 0 and required:
             raise PipelineError(
                 f"section {index + 1} of {len(plan.sections)} is still empty after {calls} calls",
                 stage="write",

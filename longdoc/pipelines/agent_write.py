@@ -31,6 +31,7 @@ from ..agents.length import count_words, length_score
 from ..agents.planner import SECTION_WORDS, Plan, PlannerAgent, section_count
 from ..agents.writer import SectionDraft, WriterAgent
 from ..config import Settings
+from ..errors import PipelineError
 from ..llm.base import Model, RunUsage
 from .checkpoints import InlineSqliteSaver, sqlite_checkpointer
 
@@ -205,7 +206,9 @@ class AgentWrite:
             budget = carried_budget(plan, index, [s["words"] for s in done])
             writer = WriterAgent(self.model, window=self.window)
             started = time.perf_counter()
-            draft = await writer.awrite(plan, index, [s["text"] for s in done], budget=budget)
+            # A section the model leaves empty is skipped, its budget carried to the next one;
+            # only a piece with no text at all fails (in _assemble).
+            draft = await writer.awrite(plan, index, [s["text"] for s in done], budget=budget, required=False)
             if self.on_section:
                 self.on_section(draft, len(plan.sections))
             record = draft.model_dump() | {
@@ -257,8 +260,10 @@ class AgentWrite:
     def _assemble(self, state: WriteState, seconds: float, resumed: int) -> WriteResult:
         plan = Plan.model_validate(state["plan"])
         records = state.get("sections", [])
-        text = "\n\n".join(r["text"] for r in records)
+        text = "\n\n".join(r["text"] for r in records if r["text"])
         words = count_words(text)
+        if records and len(records) == len(plan.sections) and words == 0:
+            raise PipelineError(f"the model wrote no text for any of the {len(records)} sections", stage="write")
         usage = RunUsage()
         for part in [state.get("plan_usage", {})] + [r["usage"] for r in records]:
             for field in ("calls", "cached_calls", "prompt_tokens", "completion_tokens"):

@@ -80,6 +80,14 @@ def test_a_model_that_writes_nothing_raises_and_leaks_no_text():
         asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
     assert info.value.stage == "write"
     assert len(model.history) == 5  # first call and MAX_STALLS stalled retries, then it gives up
+    # the retries of a still empty section were started with openers
+    assert request_text(model.history[1]).endswith("words):\nMoreover,")
+
+
+def test_an_optional_section_left_empty_comes_back_empty():
+    draft = asyncio.run(WriterAgent(FakeModel(rule=lambda req: "")).awrite(make_plan(300), 0, [], required=False))
+    assert draft.words == 0
+    assert draft.text == ""
 
 
 def test_text_so_far_is_verbatim_while_it_fits_then_summary_plus_recent():

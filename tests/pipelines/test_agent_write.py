@@ -115,6 +115,31 @@ def test_a_short_first_section_is_made_up_by_later_ones(tmp_path):
     assert abs(result.words - 1200) <= 0.1 * 1200
 
 
+def test_a_section_the_model_leaves_empty_is_skipped_and_its_budget_carried(tmp_path):
+    class SilentSecond(Author):
+        def __call__(self, request):
+            if not is_plan_request(request) and section_number(request) == 2:
+                return ""
+            return super().__call__(request)
+
+    result = write("Write about a river valley.", 1200, model=FakeModel(rule=SilentSecond(share=1.0)), checkpoint=tmp_path / "c.db")
+    assert result.sections[1].words == 0
+    assert result.sections[2].budget > result.plan.sections[2].words
+    assert "\n\n\n" not in result.text  # the empty section left no gap
+    assert result.length_score >= 85
+
+
+def test_a_model_that_writes_nothing_at_all_fails_the_write(tmp_path):
+    from longdoc.errors import PipelineError
+
+    class Mute(Author):
+        def __call__(self, request):
+            return super().__call__(request) if is_plan_request(request) else ""
+
+    with pytest.raises(PipelineError):
+        write("Write about a river valley.", 600, model=FakeModel(rule=Mute()), checkpoint=tmp_path / "c.db")
+
+
 def test_an_interrupted_write_resumes_without_redoing_finished_sections(tmp_path):
     checkpoint = tmp_path / "c.db"
     crashing = FakeModel(rule=Author(fail_at_section=3))
