@@ -177,7 +177,8 @@ def main() -> None:
         f"openai backend through `load_model` (limit + SQLite cache, distinct prompts). "
         f"Ideal speedup = {args.concurrency}.\n\n{table1}\n\n"
         f"Per-call overhead of the stack, fake backend, cache on (median of 3 runs of "
-        f"{args.overhead_calls} calls):\n\n{table2}\n"
+        f"{args.overhead_calls} calls; the caller's time: call-log rows are committed by a "
+        f"background thread, in batches):\n\n{table2}\n"
     )
     print(body)
     if not args.no_write:
