@@ -139,12 +139,18 @@ async def main() -> None:
     parser.add_argument("--standin-words", type=int, default=20_000, help="long write with the test author (0 = skip)")
     parser.add_argument("--parallel", type=int, default=2, help="prompts written at once (server slots)")
     parser.add_argument("--log", type=Path, default=Path("/tmp/bench_write_rows.jsonl"))
+    parser.add_argument(
+        "--longest-first", action="store_true",
+        help="write the longest prompts first (the same subset; when time may run out, the long prompts are measured)",
+    )
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"data not found: {DATA}")
     prompts = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     eligible = [p for p in prompts if p["length"] <= args.max_length]
     selected = spread(eligible, args.subset) if args.subset else eligible
+    if args.longest_first:
+        selected = sorted(selected, key=lambda r: -r["length"])
     settings = Settings.from_env(model="local", cache=False, window=args.window)
     model = load_model(settings)
     described = (
