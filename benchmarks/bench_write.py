@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +57,11 @@ def report(rows: list[dict], selected: int, eligible: int, long: dict | None, do
             for r in sorted(rows, key=lambda r: r["target"])
         ],
     )
+    earlier_long = None if long is not None or LONG_RECORD is None or not LONG_RECORD.exists() else (
+        json.loads(LONG_RECORD.read_text(encoding="utf-8"))
+    )
+    if earlier_long is not None:
+        long = earlier_long
     long_part = "Not run." if long is None else markdown_table(
         ["target words", "words written", "S_l", "sections", "calls", "completion tokens", "wall time"],
         [[
@@ -63,6 +69,11 @@ def report(rows: list[dict], selected: int, eligible: int, long: dict | None, do
             long["completion_tokens"], f"{long['seconds'] / 60:.1f} min",
         ]] if "words" in long else [[long["target"], long.get("progress", "(running)"), "", "", "", "", ""]],
     )
+    if earlier_long is not None:
+        long_part = (
+            f"Not run in this run; the last long write of this script (code {earlier_long.get('code', '?')}, "
+            f"started {earlier_long.get('started', '?')}):\n\n" + long_part
+        )
     standin_part = _standin_table()
     body = f"""Embedded model (Gemma 3 270M base, Q4_K_M, llama.cpp, 2 slots), {settings}; cache off.
 Status: **{status}**. Prompts: **{len(rows)} of {selected} selected** ({eligible} LongBench-Write
@@ -96,6 +107,25 @@ def _standin_table() -> str:
         ["target words", "words written", "S_l", "sections", "model calls", "wall time"],
         [[s["target"], s["words"], round(s["score"], 1), s["sections"], s["calls"], f"{s['seconds']:.1f} s"]],
     ) + ("\n\nPlan notes: " + "; ".join(s["plan_notes"]) if s.get("plan_notes") else "")
+
+
+LONG_RECORD: Path | None = None
+"""Where the long write records its progress and result, so a later run without it (say,
+the prompts alone on newer code) still reports the last one, labelled as such."""
+
+
+def save_long(long: dict) -> None:
+    if LONG_RECORD is not None:
+        LONG_RECORD.write_text(json.dumps(long), encoding="utf-8")
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parents[1])
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
 
 
 STANDIN: dict | None = None
@@ -139,6 +169,7 @@ async def main() -> None:
     parser.add_argument("--standin-words", type=int, default=20_000, help="long write with the test author (0 = skip)")
     parser.add_argument("--parallel", type=int, default=2, help="prompts written at once (server slots)")
     parser.add_argument("--log", type=Path, default=Path("/tmp/bench_write_rows.jsonl"))
+    parser.add_argument("--long-record", type=Path, default=Path("/tmp/bench_write_long.json"))
     parser.add_argument(
         "--longest-first", action="store_true",
         help="write the longest prompts first (the same subset; when time may run out, the long prompts are measured)",
@@ -158,7 +189,12 @@ async def main() -> None:
         f"{args.parallel} prompt(s) at a time"
     )
     rows: list[dict] = []
-    long: dict | None = {"target": args.long_words} if args.long_words else None
+    global LONG_RECORD
+    LONG_RECORD = args.long_record
+    started_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    long: dict | None = (
+        {"target": args.long_words, "code": code_version(), "started": started_at} if args.long_words else None
+    )
     global STANDIN
     STANDIN = await standin_long_write(args.standin_words, args.section_words)
     print(f"stand-in author: {STANDIN}", flush=True)
@@ -178,6 +214,7 @@ async def main() -> None:
                     f"(running: {draft.index + 1} of {count} sections, {long_words_so_far} words, "
                     f"{(time.perf_counter() - long_started) / 60:.0f} min so far)"
                 )
+                save_long(long)
                 report(rows, len(selected), len(eligible), long, False, described)
 
         long_pipeline = AgentWrite(model, saver, window=args.window, section_words=args.section_words, on_section=on_section)
@@ -218,7 +255,8 @@ async def main() -> None:
         async def run_long() -> None:
             nonlocal long
             result = await long_pipeline.arun(LONG_INSTRUCTION, args.long_words)
-            long = summarize({"type": "long"}, result)
+            long = summarize({"type": "long"}, result) | {k: long[k] for k in ("code", "started")}
+            save_long(long)
             print(f"long write: {result.words} words in {result.seconds / 60:.1f} min", flush=True)
             report(rows, len(selected), len(eligible), long, False, described)
 
