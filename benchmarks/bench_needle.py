@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -118,6 +119,10 @@ def main() -> None:
     )
     parser.add_argument("--needle-config", type=Path, help="another needle_config.json (default: the shared one)")
     parser.add_argument("--section", default="needle", help="RESULTS.md section to write (default: needle)")
+    parser.add_argument(
+        "--cold-rows", type=Path,
+        help="rows of cells each run in a process of its own (a fresh server: no prompt reuse), reported as cold times",
+    )
     args = parser.parse_args()
 
     lengths, depths = ints(args.lengths), ints(args.depths)
@@ -210,6 +215,27 @@ def _mean(values: list[float], digits: int = 1) -> float | str:
     return round(sum(values) / len(values), digits) if values else "-"
 
 
+def cold_table(path: Path | None) -> str:
+    """Cells run one per process: llama.cpp's server keeps the prompts it has read, and the
+    haystacks of one sweep share most of their text, so within a sweep later cells reread
+    little; a fresh process times a cell as a single real question would run."""
+    if path is None or not path.exists():
+        return ""
+    cells = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        [f"{c['strategy']}:{c['scorer']}" if c["scorer"] else c["strategy"], c["length"], f"{c['depth']:g}",
+         "yes" if c["answered"] else "no", c["calls"], round(c["seconds"], 1), round(c["seconds"] / max(1, c["calls"]), 2)]
+        for c in sorted(cells, key=lambda c: (c["length"], c["strategy"], c["scorer"] or ""))
+    ]
+    return (
+        "**Cold wall time** (each cell in a process of its own, so a fresh llama.cpp server: within one "
+        "sweep the server reuses the prompts it has already read, and haystacks cut from the same essays "
+        "share most segments, which makes the certainty seconds above after each length's first cell "
+        "lower than a single question would see):\n\n"
+        + markdown_table(["strategy", "tokens", "depth %", "answered", "calls", "seconds", "s/call"], rows) + "\n\n"
+    )
+
+
 def report(rows: list[dict], args: argparse.Namespace, needle) -> None:
     # selection: selection-only cells, and end-to-end xl3m cells (same selection, then an answer)
     select_rows = [r for r in rows if r["strategy"] in ("select", "xl3m")]
@@ -271,18 +297,35 @@ def report(rows: list[dict], args: argparse.Namespace, needle) -> None:
         walls.append(row)
     wall_table = (
         "**Wall time vs reading everything** (mean seconds per cell over the depths chain ran, on the same "
-        "haystacks in the same sweep):\n\n" + markdown_table(["tokens", "depths %", *names], walls) + "\n\n"
+        "haystacks in the same sweep; within a sweep the llama.cpp server reuses prompts it has already read, "
+        "so these favour strategies whose prompts recur across cells, certainty most):\n\n" + markdown_table(["tokens", "depths %", *names], walls) + "\n\n"
         if walls else ""
     )
     command = "`.venv/bin/python benchmarks/bench_needle.py " + " ".join(
         ([f"--needle-config {args.needle_config}"] if args.needle_config else [])
         + ([f"--section {args.section}"] if args.section != "needle" else [])
         + [f"--select {spec}" for spec in args.select]
-        + [f"--lengths {args.lengths} --depths {args.depths} --scorers {args.scorers}"]
+        + [f"--lengths {args.lengths} --depths {args.depths} --scorers {shlex.quote(args.scorers)}"]
         + ([f"--certainty-lengths {args.certainty_lengths}"] if args.certainty_lengths else [])
-        + [f"--chain-lengths {args.chain_lengths} --chain-depths {args.chain_depths}"]
+        + [f"--chain-lengths {shlex.quote(args.chain_lengths)} --chain-depths {args.chain_depths}"]
         + [f"--chain {spec}" for spec in args.chain]
         + [f"--window {args.window}`"]
+        + ([f"; cold cells: one such command per cell with `--rows {args.cold_rows.name}`"] if args.cold_rows else [])
+    )
+    end_to_end = (
+        "**End to end** (select, then the manager answers; `chain` reads everything): `selected` = the needle "
+        "is in the key context (chain: its answer words reached the final notes); `answered` = the answer "
+        "holds at least half of the needle's words that the question does not give away; `own words` = "
+        "answered, and not by the manager's fallback (when the model's reply is empty or ungrounded, the "
+        "manager answers with the text of the best selected segments, which holds the needle whenever it "
+        "was selected); calls, prompt tokens and seconds are means per cell; `s/call` = seconds per model call.\n\n"
+        + markdown_table(
+            ["strategy", "tokens", "depths %", "selected", "answered", "own words", "calls", "prompt tokens", "seconds",
+             "s/call"],
+            answers,
+        )
+        + "\n\n" + accuracy_lines + "\n\n"
+        if answers else ""
     )
     loads = [r["load"] for r in rows if r.get("load") is not None]
     load_text = f" (1-minute load average {min(loads):.1f}-{max(loads):.1f} at the cells' ends)" if loads else ""
@@ -299,18 +342,8 @@ def report(rows: list[dict], args: argparse.Namespace, needle) -> None:
         "segment holding the needle among all segments per depth (1 = most relevant).\n\n"
         + markdown_table(["scorer", "tokens", "depths %", "selected", "ranks", "mean rank"], selection)
         + "\n\n" + summary + "\n\n"
-        "**End to end** (select, then the manager answers; `chain` reads everything): `selected` = the needle "
-        "is in the key context (chain: its answer words reached the final notes); `answered` = the answer "
-        "holds at least half of the needle's words that the question does not give away; `own words` = "
-        "answered, and not by the manager's fallback (when the model's reply is empty or ungrounded, the "
-        "manager answers with the text of the best selected segments, which holds the needle whenever it "
-        "was selected); calls, prompt tokens and seconds are means per cell; `s/call` = seconds per model call.\n\n"
-        + markdown_table(
-            ["strategy", "tokens", "depths %", "selected", "answered", "own words", "calls", "prompt tokens", "seconds",
-             "s/call"],
-            answers,
-        )
-        + "\n\n" + accuracy_lines + "\n\n" + wall_table
+        + end_to_end
+        + wall_table + cold_table(args.cold_rows)
         + "Command: " + command
     )
     print(body)
