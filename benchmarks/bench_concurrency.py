@@ -134,6 +134,7 @@ def overhead_rows(n: int, cache_dir: Path) -> list[list[object]]:
         for r in requests:
             model.complete(r)
         timings[phase] = (time.perf_counter() - started) / n
+        model.log.flush()  # hits below are read from the file, not from rows still queued
 
     async def async_hits():
         for r in requests:
