@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--repeat", type=int, default=3, help="runs per concurrency (the spread is reported)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(args.latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -137,6 +138,8 @@ def main() -> None:
     verdict = " ".join(
         f"At concurrency {c}: {spread(c)}{' (target >= 80%)' if c == 32 else ''}." for c in args.concurrency
     )
+    if args.no_write:
+        return
     write_section(
         "bench_dataset",
         f"""{args.prompts} prompts x ~{args.words} words through AgentWrite (plan + sections) against the
