@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import EmptyResponse, PipelineError
+from ..errors import ContextLengthExceeded, EmptyResponse, PipelineError
 from ..llm.base import CompletionRequest, Model, RunUsage
 from ..prompts import load_prompt
 from ..tokens import count_tokens
@@ -59,6 +59,11 @@ MAX_STALLS = 4
 """Calls in a row that add (almost) nothing before the writer gives up on lengthening a
 section; each retry opens with another connective at a higher temperature (small base models
 stall often). A productive call resets the count."""
+
+MAX_BYTES_PER_WORD = 18
+"""A section is no longer continued once its text passes this many bytes per budgeted word
+(prose runs ~6): text that grows in digits and symbols rather than words would otherwise be
+continued until its prompt overflows the window."""
 
 MIN_GAIN = 3
 """Words a call must add, after repetition repair, to count as progress rather than a stall."""
@@ -375,6 +380,10 @@ class WriterAgent:
             calls += 1
             try:
                 completion = await self.model.acomplete(request)
+            except ContextLengthExceeded:
+                # Our token estimate is not the model's (digits, tables): the section so far
+                # no longer fits. Keep what is written; later sections carry the rest.
+                break
             except EmptyResponse:
                 last_finish = "stop"
                 stalls += 1
@@ -401,6 +410,8 @@ class WriterAgent:
                 break
             if stalls > MAX_STALLS or continuations >= allowed:
                 break
+            if len(text.encode()) > MAX_BYTES_PER_WORD * budget:
+                break  # growing in bytes, not words (numbers, tables): not prose to lengthen
             if gained >= MIN_GAIN:
                 continuations += 1
         if count_words(text) > self.trim_above * budget:

@@ -212,3 +212,26 @@ def test_a_half_sentence_the_model_stopped_in_is_not_kept():
     draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
     assert "went down to the" not in draft.text
     assert draft.text.rstrip().endswith(".")
+
+
+def test_a_section_that_outgrows_the_window_keeps_what_it_has():
+    from longdoc.errors import ContextLengthExceeded
+
+    calls = itertools.count()
+
+    def rule(request):
+        if next(calls) >= 2:
+            raise ContextLengthExceeded("prompt too long", model="m", prompt_tokens=9000, window=8192)
+        return prose(80, 95)
+
+    draft = asyncio.run(WriterAgent(FakeModel(rule=rule)).awrite(make_plan(400), 0, []))
+    assert draft.words >= 80
+
+
+def test_a_section_growing_in_numbers_not_words_stops_being_continued():
+    table = "\n".join(f"| {i} | {i * 7} | {i * 13} | {i * 17} | {i * 19} |" for i in range(1000, 1040))
+    seeds = itertools.count(200)
+    model = FakeModel(rule=lambda req: table + "\n" + prose(5, next(seeds)) + "\n")
+    draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
+    assert draft.calls < 12
+    assert len(draft.text.encode()) <= 18 * 300 + len(table) + 200
