@@ -9,8 +9,10 @@ continued (each call asks for enough tokens to reach AIM of it), up to a bounded
 calls; a call that adds nothing is a stall, retried with a paragraph opener the section has not
 used yet. One over TRIM_ABOVE is trimmed at a sentence boundary. Everything kept is the model's
 own text that passed the repetition filter (an opener stays only when the model wrote on from
-it). A section that stays empty raises PipelineError: no error text or placeholder ever becomes
-part of the piece.
+it). A section stops early when its prompt no longer fits the window or its text grows in
+bytes rather than words. A section that stays empty raises PipelineError, or (required=False,
+as the pipeline asks) comes back empty for its budget to be carried on: no error text or
+placeholder ever becomes part of the piece.
 """
 
 from __future__ import annotations
