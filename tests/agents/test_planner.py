@@ -1,6 +1,7 @@
 """The planner parses strictly, repairs or re-asks, and never passes on a broken plan."""
 
 import asyncio
+import itertools
 
 import pytest
 from pydantic import ValidationError
@@ -138,14 +139,17 @@ def test_a_half_plan_is_completed_and_marked_repaired():
 
 
 def test_thirty_thousand_words_are_planned_hierarchically():
+    calls = itertools.count(1)
+
     def rule(request):
+        call = next(calls)  # each planning call names its points apart from the others'
         text = request_text(request)
         first = int(text.rsplit("Paragraph ", 1)[1].split()[0])
         count = int(text.rsplit("Plan (", 1)[1].split()[0])
         part = "part" if "Part to plan:" in text else "piece"
         return "".join(
             f"{'' if n == first else f'Paragraph {n} - Main Point:'} Point {n} of the {part} "
-            f"{abs(hash(text)) % 997}. - Word Count: 300 words\n"
+            f"{call}. - Word Count: 300 words\n"
             for n in range(first, count + 1)
         )
 
