@@ -52,12 +52,12 @@ from ..agents.worker import (
     request_tokens,
 )
 from ..config import Settings
-from ..documents import Chunk, Document
+from ..documents import Chunk, Document, LineIndex
 from ..errors import PipelineError
 from ..llm.base import Completion, Model, RunUsage
 from ..prompts import load_prompt
 from ..results import AnswerResult, Citation
-from ..tokens import TokenCounter, token_counter
+from ..tokens import TokenCounter, count_tokens, token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, ChainBudget, plan_budget
 from .order import reading_order
 
@@ -245,12 +245,47 @@ def split_documents(
 
     chunks: list[Chunk] = []
     for doc in reading_order(documents):
+        body = body_span(doc)
+        lines = LineIndex(doc.text) if body else None
         for chunk in split_document(doc, chunk_tokens, splitter=splitter):
+            if body and lines:
+                chunk = within(chunk, doc, body, lines)
+                if chunk is None:
+                    continue
             if "path" not in chunk.meta and doc.path:
                 chunk = chunk.model_copy(update={"meta": {**chunk.meta, "path": doc.path}})
             chunks.append(chunk)
     return chunks
 
+
+def body_span(doc: Document) -> tuple[int, int] | None:
+    """The part of `doc` worth reading when the loader marked framing around it (a Project
+    Gutenberg header and licence); None when all of it is."""
+    start, end = doc.meta.get("body_start"), doc.meta.get("body_end")
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(doc.text):
+        return None
+    return (start, end) if (start, end) != (0, len(doc.text)) else None
+
+
+def within(chunk: Chunk, doc: Document, body: tuple[int, int], lines: LineIndex) -> Chunk | None:
+    """`chunk` cut to `body`: None when it lies outside, narrowed when it straddles an edge
+    (its section then is the one where the narrowed chunk starts)."""
+    start, end = max(chunk.start, body[0]), min(chunk.end, body[1])
+    if start >= end or not doc.text[start:end].strip():
+        return None
+    if (start, end) == (chunk.start, chunk.end):
+        return chunk
+    piece = doc.text[start:end]
+    meta = dict(chunk.meta)
+    if "section" in meta:
+        titles = [s.title for s in doc.sections if s.start <= start]
+        meta["section"] = titles[-1] if titles else None
+        if meta["section"] is None:
+            del meta["section"]
+    return chunk.model_copy(update={
+        "start": start, "end": end, "text": piece, "tokens": count_tokens(piece),
+        "lines": lines.span(start, end), "meta": meta,
+    })
 
 @dataclass
 class ChainRun:

@@ -101,6 +101,26 @@ def test_summary_workers_read_the_latest_notes_and_the_manager_all_of_them(tmp_p
     assert "colour0" in manager_prompt and "colour11" in manager_prompt
 
 
+def test_a_gutenberg_books_header_and_licence_are_not_read(tmp_path):
+    body = "\n\n".join(f"CHAPTER {k}\n\nThe lantern number {k} is painted colour{k}. {FILLER}" for k in range(1, 80))
+    licence = "\n\n".join(["Section 6. Donations to the Project Gutenberg Literary Archive Foundation."] * 40)
+    text = (
+        "The Project Gutenberg EBook of Lanterns\n\nTitle: Lanterns\n\n"
+        "*** START OF THIS PROJECT GUTENBERG EBOOK LANTERNS ***\n\n"
+        f"{body}\n\n*** END OF THIS PROJECT GUTENBERG EBOOK LANTERNS ***\n\nSTART: FULL LICENSE\n\n{licence}\n"
+    )
+    path = tmp_path / "lanterns.txt"
+    path.write_text(text, encoding="utf-8")
+    model = FakeModel(context_window=2048)
+    result = longdoc.summarize(path, model=model, settings=settings_in(tmp_path, window=2048))
+    assert result.chunks >= 2
+    workers = model.history[:-1]
+    assert all("Gutenberg" not in r.prompt for r in workers)
+    assert "colour1." in workers[0].prompt and "colour79." in workers[-1].prompt
+    for citation in result.citations:
+        assert text.index("CHAPTER 1") <= citation.start < citation.end <= text.index("*** END OF")
+
+
 def test_citations_point_at_real_spans(tmp_path):
     path = write_story(tmp_path)
     doc, chunks = paragraph_chunks(path)
