@@ -164,15 +164,28 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         Console(stderr=True).print("aborted")
         return 1
-    except Exception as exc:  # click's usage errors
-        import click
-
-        # typer >= 0.20 vendors click: its usage errors derive from typer.TyperException
-        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
-            exc.show()
-            return exc.exit_code
-        raise
+    except usage_errors() as exc:
+        if not hasattr(exc, "show"):
+            raise
+        exc.show()
+        return exc.exit_code
     return 0
+
+
+def usage_errors() -> tuple[type[Exception], ...]:
+    """The exception types of bad usage. Typer 0.20 and later vendor click, whose errors then
+    derive from typer.TyperException and click itself may not be installed at all; older
+    typers raise click's own ClickException."""
+    found: list[type[Exception]] = []
+    if hasattr(typer, "TyperException"):
+        found.append(typer.TyperException)
+    try:
+        import click
+    except ImportError:
+        pass
+    else:
+        found.append(click.ClickException)
+    return tuple(found)
 
 
 if __name__ == "__main__":
