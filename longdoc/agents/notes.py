@@ -130,34 +130,8 @@ class Notes(BaseModel):
         what is chosen is rendered in reading order."""
         if self.tokens <= cap:
             return self.text
-        entries = self.entries[-RECENT_ENTRIES:]
-        chosen: dict[int, dict[int, str]] = {}
-        used = 0
-        for e in reversed(range(len(entries))):
-            entry = entries[e]
-            pieces = ([entry.note] if entry.note else []) + [ev.text for ev in entry.evidence]
-            orders = ([0] if entry.note else []) + list(range(1, len(entry.evidence) + 1))
-            header = counter(f"[{entry.label()}]") + 1
-            for order, piece in zip(orders, pieces, strict=True):
-                cost = counter(f"- {piece}") + 1 + (0 if e in chosen else header)
-                if used + cost > cap:
-                    room = cap - used - (0 if e in chosen else header) - 3
-                    piece = _trim_to(piece, room, counter) if room >= MIN_PIECE_TOKENS else ""
-                    if not piece:
-                        break
-                    cost = counter(f"- {piece}") + 1 + (0 if e in chosen else header)
-                chosen.setdefault(e, {})[order] = piece
-                used += cost
-            if used >= cap - MIN_PIECE_TOKENS:
-                break
-        text = _render(entries, chosen)
-        while counter(text) > cap and chosen:
-            e = min(chosen)  # the oldest chosen entry gives way first
-            del chosen[e][max(chosen[e])]
-            if not chosen[e]:
-                del chosen[e]
-            text = _render(entries, chosen)
-        return text
+        latest = self.entries[-RECENT_ENTRIES:]
+        return render_entries(latest, cap=cap, counter=counter, mode="book", newest_first=True)[1]
 
 
 def _entry_items(entry: NoteEntry, mode: Mode) -> list[tuple[float, int, str]]:
@@ -225,7 +199,8 @@ def _spread(entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter, mod
 
 
 def render_entries(
-    entries: tuple[NoteEntry, ...], *, cap: int, counter: TokenCounter, mode: Mode
+    entries: tuple[NoteEntry, ...], *, cap: int, counter: TokenCounter, mode: Mode,
+    newest_first: bool = False,
 ) -> tuple[tuple[NoteEntry, ...], str]:
     """Choose what of `entries` fits `cap` tokens and render it in reading order.
 
@@ -235,16 +210,22 @@ def render_entries(
     costs are counted once each (linear in the notes, not quadratic); the final text is
     counted again and the least important piece dropped until it fits. Entries that keep
     no piece are dropped, so citations only name what the notes still hold.
+    `newest_first` ranks by recency instead: the last entry's pieces in order, then the
+    one before it (a summary worker's view of the latest notes).
     """
     if cap <= 0 or not entries:
         return (), ""
-    spread = set(range(len(entries))) if mode == "question" else _spread(entries, cap, counter, mode)
+    everyone = mode == "question" or newest_first
+    spread = set(range(len(entries))) if everyone else _spread(entries, cap, counter, mode)
     candidates: list[tuple[tuple, int, int, str]] = []
     for e, entry in enumerate(entries):
         if e not in spread:
             continue
         for rank, (priority, order, piece) in enumerate(_entry_items(entry, mode)):
-            key = (-priority, e, order) if mode == "question" else (rank, e)
+            if newest_first:
+                key: tuple = (-e, order)
+            else:
+                key = (-priority, e, order) if mode == "question" else (rank, e)
             candidates.append((key, e, order, piece))
     candidates.sort(key=lambda c: c[0])
     chosen: dict[int, dict[int, str]] = {}
