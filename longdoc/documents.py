@@ -46,6 +46,15 @@ class Document(BaseModel):
     def name(self) -> str:
         return self.path or self.id
 
+    @property
+    def body(self) -> tuple[int, int]:
+        """The span worth reading: inside the framing the loader marked (a Project Gutenberg
+        header and licence, `meta["body_start"]` / `meta["body_end"]`), else the whole text."""
+        start, end = self.meta.get("body_start"), self.meta.get("body_end")
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(self.text):
+            return start, end
+        return 0, len(self.text)
+
 
 class Chunk(BaseModel):
     """A span of a document: `document.text[start:end] == text` always holds."""

@@ -245,10 +245,10 @@ def split_documents(
 
     chunks: list[Chunk] = []
     for doc in reading_order(documents):
-        body = body_span(doc)
-        lines = LineIndex(doc.text) if body else None
+        body = doc.body
+        lines = LineIndex(doc.text) if body != (0, len(doc.text)) else None
         for chunk in split_document(doc, chunk_tokens, splitter=splitter):
-            if body and lines:
+            if lines is not None:
                 chunk = within(chunk, doc, body, lines)
                 if chunk is None:
                     continue
@@ -256,15 +256,6 @@ def split_documents(
                 chunk = chunk.model_copy(update={"meta": {**chunk.meta, "path": doc.path}})
             chunks.append(chunk)
     return chunks
-
-
-def body_span(doc: Document) -> tuple[int, int] | None:
-    """The part of `doc` worth reading when the loader marked framing around it (a Project
-    Gutenberg header and licence); None when all of it is."""
-    start, end = doc.meta.get("body_start"), doc.meta.get("body_end")
-    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(doc.text):
-        return None
-    return (start, end) if (start, end) != (0, len(doc.text)) else None
 
 
 def within(chunk: Chunk, doc: Document, body: tuple[int, int], lines: LineIndex) -> Chunk | None:

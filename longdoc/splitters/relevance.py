@@ -127,7 +127,8 @@ def split_segments(
 ) -> list[Chunk]:
     """Token windows of about `tokens` tokens ending at sentence boundaries, each sharing its
     last sentences (up to `overlap` tokens) with the next; `document.text[c.start:c.end] ==
-    c.text` for each. `end` stops the segments early (the question's own tokens). The default
+    c.text` for each. Only the body is segmented (`Document.body`: no Gutenberg licence).
+    `end` stops the segments early (the question's own tokens). The default
     overlap is DEFAULT_OVERLAP_TOKENS, or an eighth of a smaller segment."""
     if tokens < 8:
         raise ConfigError(f"segment size must be at least 8 tokens, got {tokens}")
@@ -136,13 +137,14 @@ def split_segments(
     if not 0 <= overlap < tokens // 2:
         raise ConfigError(f"overlap must be between 0 and half the segment size, got {overlap}")
     text = document.text
-    stop = len(text) if end is None else end
+    first, last = document.body  # a Gutenberg header and licence are not segments
+    stop = last if end is None else min(end, last)
     encode = get_encoding(encoding).encode_ordinary
 
     def count(s: str) -> int:
         return len(encode(s))
 
-    pieces = _pieces(text, 0, stop, tokens, count)
+    pieces = _pieces(text, first, stop, tokens, count)
     lines = LineIndex(text)
     meta = {"path": document.path} if document.path else {}
     segments: list[Chunk] = []
@@ -481,7 +483,7 @@ async def aselect_key_context(
     for n, doc in enumerate(documents):
         end = None
         if question is None and n == len(documents) - 1:
-            end, question = trailing_question(doc.text, question_tokens)
+            end, question = trailing_question(doc.text[: doc.body[1]], question_tokens)
         segments.extend(split_segments(doc, tokens=segment_tokens, overlap=overlap, end=end))
     question = question or ""
     before = getattr(scorer, "usage", RunUsage()).model_copy()

@@ -318,3 +318,16 @@ def test_certainty_over_the_whole_reply_outranks_a_reply_that_only_restates_the_
     assert short[0] < short[1]  # 8 tokens see only the echo: the wrong segment wins
     assert full[1] < full[0]
     assert full == pytest.approx([math.log(6) * 8 / 16, math.log(6) * 3 / 16])
+
+
+def test_segments_leave_out_the_framing_the_loader_marked():
+    header = "The Project Gutenberg EBook of Lanterns. Title: Lanterns.\n\n"
+    body = " ".join(f"The lantern number {k} is painted colour{k}." for k in range(200))
+    licence = "\n\n" + " ".join(["Donations to the Project Gutenberg Literary Archive Foundation."] * 50)
+    text = header + body + licence
+    doc = Document.from_text(text, path="lanterns.txt",
+                             meta={"body_start": len(header), "body_end": len(header) + len(body)})
+    segments = split_segments(doc, tokens=128)
+    assert segments[0].start == len(header) and segments[-1].end == len(header) + len(body)
+    assert not any("Gutenberg" in s.text for s in segments)
+    assert all(text[s.start : s.end] == s.text for s in segments)
