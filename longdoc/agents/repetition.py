@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
 from collections.abc import Iterable
 
@@ -74,10 +75,13 @@ def _bag(key: str) -> tuple[int, frozenset[str]]:
     return len(words), frozenset(words)
 
 
+def _grams(words: list[str], n: int) -> list[tuple[str, ...]]:
+    return list(zip(*(words[k:] for k in range(n)), strict=False))
+
+
 def repeated_ngram_share(text: str, n: int = LOOP_NGRAM) -> float:
     """Share (0..1) of the word n-grams of `text` that repeat an earlier n-gram."""
-    words = _words(text)
-    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    grams = _grams(_words(text), n)
     if not grams:
         return 0.0
     return 1.0 - len(set(grams)) / len(grams)
@@ -87,24 +91,24 @@ def _nth_word_start(text: str, n: int) -> int:
     return next(itertools.islice(_WORD.finditer(text), n, None)).start()
 
 
+_LOOP = b"\x01" * LOOP_RUN
+
+
 def _cut_word_loop(text: str) -> str:
-    """Cut `text` where a run of LOOP_RUN n-grams repeats ones already written."""
-    words = _words(text)
-    seen: set[tuple[str, ...]] = set()
-    run_start: int | None = None
-    run = 0
-    for i, gram in enumerate(zip(*(words[k:] for k in range(LOOP_NGRAM)), strict=False)):
-        if gram in seen:
-            if run == 0:
-                run_start = i
-            run += 1
-            if run >= LOOP_RUN and run_start is not None:
-                return text[: _nth_word_start(text, run_start)].rstrip(" ,;:-—")
-        else:
-            run = 0
-            run_start = None
-        seen.add(gram)
-    return text
+    """Cut `text` where a run of LOOP_RUN n-grams repeats ones already written.
+
+    Vectorised (the writer runs it after every call): the first position of every n-gram
+    from one dict built back to front, a byte per n-gram flagging "seen before", and the
+    first run of LOOP_RUN flags found by `bytes.find`."""
+    grams = _grams(_words(text), LOOP_NGRAM)
+    if len(grams) < LOOP_RUN:
+        return text
+    first = dict(zip(reversed(grams), range(len(grams) - 1, -1, -1), strict=True))
+    repeated = bytes(map(operator.ne, map(first.__getitem__, grams), range(len(grams))))
+    start = repeated.find(_LOOP)
+    if start < 0:
+        return text
+    return text[: _nth_word_start(text, start)].rstrip(" ,;:-—")
 
 
 def _rarity_order(word: str) -> tuple[int, str]:
@@ -150,36 +154,81 @@ class _NearIndex:
         return False
 
 
+class RepetitionFilter:
+    """`repair_repetition` against a fixed set of earlier sentences, indexed once.
+
+    The writer repairs a section after every call, always against the same earlier sections,
+    and always on the text it kept last time plus a new piece. So the earlier sentences are
+    built into a set and a near-duplicate index once per section, not once per call; and the
+    sentences of the last output (all but its last, which the new piece may finish) are
+    taken as they are when the next text starts with them: they passed this filter in this
+    order already, so they are added to the seen set and index without being checked again.
+    The result is the same as `repair_repetition`'s for any text.
+    """
+
+    def __init__(self, earlier: Iterable[str] = (), near: Iterable[str] | None = None) -> None:
+        self._seen = frozenset(earlier)
+        self._index = _NearIndex()
+        for key in self._seen if near is None else near:
+            count, bag = _bag(key)
+            if count >= NEAR_MIN_WORDS:
+                self._index.add(bag)
+        self._passed = ""
+        """The start of the last output: whole sentences that passed, in order."""
+        self._passed_sentences: list[str] = []
+
+    def repair(self, text: str) -> str:
+        """`text` without repeated sentences and without a trailing word loop (see
+        `repair_repetition`)."""
+        earlier, earlier_near = self._seen, self._index
+        seen: set[str] = set()
+        index = _NearIndex()
+        kept: list[str] = []
+        start = 0
+        if self._passed and text.startswith(self._passed):
+            for sentence in self._passed_sentences:
+                count, bag = _bag(sentence_key(sentence))
+                if count >= MIN_SENTENCE_WORDS:
+                    seen.add(sentence_key(sentence))
+                    if count >= NEAR_MIN_WORDS:
+                        index.add(bag)
+                kept.append(sentence)
+            start = len(self._passed)
+        for sentence in sentences(text[start:]) if start else sentences(text):
+            key = sentence_key(sentence)
+            count, bag = _bag(key)
+            if count >= MIN_SENTENCE_WORDS:
+                near = count >= NEAR_MIN_WORDS
+                if key in earlier or key in seen or (near and (earlier_near.has_near(bag) or index.has_near(bag))):
+                    if sentence.endswith("\n"):
+                        kept.append("\n")
+                    continue
+                seen.add(key)
+                if near:
+                    index.add(bag)
+            kept.append(sentence)
+        joined = _BLANK_RUN.sub("\n\n", "".join(kept))
+        repaired = _cut_word_loop(joined).strip()
+        passed = sentences(repaired)[:-1]
+        self._passed_sentences = passed
+        self._passed = "".join(passed)
+        return repaired
+
+
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
 def repair_repetition(text: str, earlier: Iterable[str] = (), near: Iterable[str] | None = None) -> str:
     """`text` without repeated sentences and without a trailing word loop.
 
     A sentence (of MIN_SENTENCE_WORDS or more) already written in this text or in `earlier`
     (sentence keys from text written before), or a long one nearly the same as one in this
     text or in `near` (keys to compare loosely; default all of `earlier`) (NEAR_DUPLICATE),
-    is dropped; a phrase loop inside the remaining
-    text cuts it at the loop's start. Paragraph breaks of the kept text are preserved.
+    is dropped; a phrase loop inside the remaining text cuts it at the loop's start.
+    Paragraph breaks of the kept text are preserved. (Repairing many texts against the same
+    `earlier`: build one `RepetitionFilter`.)
     """
-    seen = set(earlier)
-    index = _NearIndex()
-    for key in seen if near is None else near:
-        count, bag = _bag(key)
-        if count >= NEAR_MIN_WORDS:
-            index.add(bag)
-    kept: list[str] = []
-    for sentence in sentences(text):
-        key = sentence_key(sentence)
-        count, bag = _bag(key)
-        if count >= MIN_SENTENCE_WORDS:
-            if key in seen or (count >= NEAR_MIN_WORDS and index.has_near(bag)):
-                if sentence.endswith("\n"):
-                    kept.append("\n")
-                continue
-            seen.add(key)
-            if count >= NEAR_MIN_WORDS:
-                index.add(bag)
-        kept.append(sentence)
-    joined = re.sub(r"\n{3,}", "\n\n", "".join(kept))
-    return _cut_word_loop(joined).strip()
+    return RepetitionFilter(earlier, near).repair(text)
 
 
 @functools.lru_cache(maxsize=256)

@@ -34,7 +34,7 @@ from .length import (
     trim_to_words,
 )
 from .planner import Plan
-from .repetition import repair_repetition, sentence_keys
+from .repetition import RepetitionFilter, sentence_keys
 
 CONTINUE_BELOW = 0.95
 """A section shorter than this share of its budget is continued (LongWriter's models stop early).
@@ -361,6 +361,7 @@ class WriterAgent:
         budget = budget or plan.sections[index].words
         earlier = set().union(*(sentence_keys(t) for t in written)) if written else set()
         recent = sentence_keys(written[-1]) if written else frozenset()  # loops are local
+        repetition = RepetitionFilter(earlier, recent)
         allowed = max(self.max_continuations, budget // CONTINUATION_WORDS)
         text = ""
         calls = continuations = stalls = 0
@@ -397,7 +398,7 @@ class WriterAgent:
             piece = _finished_piece(cue, _clean(completion.text), completion.finish_reason)
             if piece and ends_mid_sentence(piece):
                 last_finish = "length"  # one unfinished sentence: the next call finishes it
-            combined = repair_repetition(_join(text, piece), earlier, recent)
+            combined = repetition.repair(_join(text, piece))
             if len(combined) < len(_join(text, piece).strip()):
                 repaired = True
             # Progress is what the model wrote: the opener we cued with does not count.

@@ -5,8 +5,13 @@ from hypothesis import strategies as st
 
 from longdoc.agents.repetition import (
     _WORD,
+    LOOP_NGRAM,
+    LOOP_RUN,
     NEAR_DUPLICATE,
+    RepetitionFilter,
+    _cut_word_loop,
     _NearIndex,
+    _nth_word_start,
     _words,
     repair_repetition,
     repeated_ngram_share,
@@ -84,3 +89,57 @@ def test_near_index_finds_exactly_the_sets_at_the_jaccard_threshold(stored, prob
 @given(st.text(alphabet="abcXYZ_09 .,'\n\u0130\u00e9\u00df\u4eca", max_size=60))
 def test_words_are_lower_cased_word_runs_for_any_text(text):
     assert _words(text) == [w.lower() for w in _WORD.findall(text)]
+
+
+def _cut_word_loop_by_scanning(text):
+    """The plain scan `_cut_word_loop` vectorises: the reference it must agree with."""
+    words = _words(text)
+    seen, run, run_start = set(), 0, None
+    for i in range(len(words) - LOOP_NGRAM + 1):
+        gram = tuple(words[i : i + LOOP_NGRAM])
+        if gram in seen:
+            run_start = i if run == 0 else run_start
+            run += 1
+            if run >= LOOP_RUN:
+                return text[: _nth_word_start(text, run_start)].rstrip(" ,;:-—")
+        else:
+            run, run_start = 0, None
+        seen.add(gram)
+    return text
+
+
+_LOOPY = st.lists(
+    st.sampled_from(["bee", "hive", "honey", "queen", "wax", "sun", "Bee", ",", ".", "\n", "—", "and"]), max_size=60
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LOOPY)
+def test_vectorised_loop_cut_agrees_with_the_plain_scan(text):
+    assert _cut_word_loop(text) == _cut_word_loop_by_scanning(text)
+
+
+_SENTENCE = st.builds(
+    lambda words, end: " ".join(words) + end,
+    st.lists(st.sampled_from(_VOCABULARY + ["Mme", "Mr"]), min_size=1, max_size=12),
+    st.sampled_from([".", "!", "?", "", "\n", "\n\n\n", ".\"", ",", ". Mme."]),
+)
+_PIECE = st.lists(_SENTENCE, max_size=8).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PIECE, max_size=3), st.lists(st.tuples(_PIECE, st.booleans()), min_size=1, max_size=6))
+def test_filter_repairing_a_growing_text_agrees_with_repairing_it_whole(earlier_texts, steps):
+    """The writer's use: the kept text plus a new piece, call after call (sometimes the new
+    output is not kept, a stall). The filter skips re-checking what passed before; the result
+    must be what `repair_repetition` gives for the whole text."""
+    earlier = set().union(*(sentence_keys(t) for t in earlier_texts)) if earlier_texts else set()
+    recent = sentence_keys(earlier_texts[-1]) if earlier_texts else frozenset()
+    repetition = RepetitionFilter(earlier, recent)
+    text = ""
+    for piece, kept in steps:
+        candidate = (text + " " + piece).strip() if text else piece
+        expected = repair_repetition(candidate, earlier, recent)
+        assert repetition.repair(candidate) == expected
+        if kept:
+            text = expected
