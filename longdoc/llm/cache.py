@@ -111,15 +111,20 @@ class CallRecord(BaseModel):
     text: str | None
 
 
-def request_key(endpoint: str, model: str, completion_style: bool, request: CompletionRequest) -> str:
-    payload = {
-        "endpoint": endpoint,
-        "model": model,
-        "completion_style": completion_style,
-        "request": request.model_dump(mode="json"),
-    }
-    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+def request_key(
+    endpoint: str, model: str, completion_style: bool, request: CompletionRequest, request_json: str | None = None
+) -> str:
+    """The cache key of `request` sent to `model` at `endpoint` in the given style.
+
+    The request part is pydantic's JSON of the whole request (every field, in declaration
+    order: deterministic), the same text the log row stores: a caller that has it already
+    passes it as `request_json`, so a call serialises its request once, not twice (the key
+    used to go through `json.dumps` of a dict dump). Keys made before 2026-11-25 differ:
+    such cache entries are simply not found again.
+    """
+    head = json.dumps([endpoint, model, bool(completion_style)], ensure_ascii=False)
+    body = request_json if request_json is not None else request.model_dump_json()
+    return hashlib.sha256(f"{head}\n{body}".encode()).hexdigest()
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -268,7 +273,12 @@ class CallLog:
             return self._state.wait_for(lambda: self._queued == 0, timeout)
 
     def record(
-        self, key: str, endpoint: str, request: CompletionRequest, completion: Completion
+        self,
+        key: str,
+        endpoint: str,
+        request: CompletionRequest,
+        completion: Completion,
+        request_json: str | None = None,
     ) -> None:
         created_at = time.time()
 
@@ -276,7 +286,7 @@ class CallLog:
             stored = not completion.cached
             return (
                 key, created_at, endpoint, completion.model, int(completion.cached),
-                request.model_dump_json() if stored else None,
+                (request_json or request.model_dump_json()) if stored else None,
                 completion.model_dump_json() if stored else None,
                 None, None,
                 completion.usage.prompt_tokens, completion.usage.completion_tokens,
@@ -286,14 +296,21 @@ class CallLog:
         self._enqueue(row, key, None if completion.cached else completion)
 
     def record_error(
-        self, key: str, endpoint: str, model: str, request: CompletionRequest, error: ModelError, latency_s: float
+        self,
+        key: str,
+        endpoint: str,
+        model: str,
+        request: CompletionRequest,
+        error: ModelError,
+        latency_s: float,
+        request_json: str | None = None,
     ) -> None:
         created_at = time.time()
         message = f"{type(error).__name__}: {error}"
 
         def row() -> tuple[Any, ...]:
             return (
-                key, created_at, endpoint, model, 0, request.model_dump_json(), None, message,
+                key, created_at, endpoint, model, 0, request_json or request.model_dump_json(), None, message,
                 error.status, 0, 0, latency_s, None,
             )  # fmt: skip
 
@@ -368,9 +385,11 @@ class CachedModel(ModelWrapper):
         self.endpoint = endpoint or endpoint_identity(inner)
         """The endpoint identity in every key (the backend's, when `inner` wraps one)."""
 
-    def _key(self, request: CompletionRequest) -> tuple[str, str]:
+    def _key(self, request: CompletionRequest) -> tuple[str, str, str]:
+        """(endpoint, key, the request's JSON): serialised once, for the key and the log row."""
         endpoint = self.endpoint
-        return endpoint, request_key(endpoint, self.inner.name, self.inner.completion_style, request)
+        blob = request.model_dump_json()
+        return endpoint, request_key(endpoint, self.inner.name, self.inner.completion_style, request, blob), blob
 
     def _hit(self, key: str, endpoint: str, request: CompletionRequest, started: float) -> Completion | None:
         if not self.read:
@@ -396,7 +415,7 @@ class CachedModel(ModelWrapper):
 
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
-        endpoint, key = self._key(request)
+        endpoint, key, blob = self._key(request)
         hit = self._hit(key, endpoint, request, started)
         if hit is not None:
             return hit
@@ -404,15 +423,15 @@ class CachedModel(ModelWrapper):
             completion = self.inner.complete(request)
         except ModelError as exc:
             self._write(
-                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started
+                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started, blob
             )
             raise
-        self._write(self.log.record, key, endpoint, request, completion)
+        self._write(self.log.record, key, endpoint, request, completion, blob)
         return completion
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
-        endpoint, key = self._key(request)
+        endpoint, key, blob = self._key(request)
         hit = self._hit(key, endpoint, request, started)
         if hit is not None:
             return hit
@@ -420,8 +439,8 @@ class CachedModel(ModelWrapper):
             completion = await self.inner.acomplete(request)
         except ModelError as exc:
             self._write(
-                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started
+                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started, blob
             )
             raise
-        self._write(self.log.record, key, endpoint, request, completion)
+        self._write(self.log.record, key, endpoint, request, completion, blob)
         return completion
