@@ -217,7 +217,7 @@ class AgentWrite:
             }
             return {"sections": [record]}
 
-        def next_step(state: WriteState) -> str:
+        async def next_step(state: WriteState) -> str:  # async: a sync edge runs in a thread pool
             plan = state["plan"]
             return "write" if len(state.get("sections", [])) < len(plan["sections"]) else END
 
