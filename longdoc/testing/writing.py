@@ -10,13 +10,45 @@ reproducible and different sections never repeat each other.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import re
 
 from ..llm.base import CompletionRequest
 from ..llm.fake import request_text
 
-_VOCABULARY = ["river", "stone", "valley", "harbor", "lantern", "orchard", "meadow", "copper", "signal", "winter", "bridge", "market", "cedar", "falcon", "garden", "island", "mirror", "quarry", "saddle", "timber", "violet", "walnut", "amber", "beacon", "canyon", "delta", "ember", "fable", "glacier", "hollow", "inlet", "jasper", "kettle", "ledger", "marble", "nectar", "oyster", "pepper", "quiver", "rafter", "summit", "thistle", "vessel", "willow", "harvest", "compass", "lighthouse", "engine", "archive", "festival"]
+_FUNCTION_WORDS = (
+    "the of and to a in that is was it for on with as by at from this be are or an which "
+    "but not have had its their they were has one all would there been when more so can "
+    "into than other some what also only these may then about over such after most"
+).split()
+_CONTENT_WORDS = ["river", "stone", "valley", "harbor", "lantern", "orchard", "meadow", "copper", "signal", "winter", "bridge", "market", "cedar", "falcon", "garden", "island", "mirror", "quarry", "saddle", "timber", "violet", "walnut", "amber", "beacon", "canyon", "delta", "ember", "fable", "glacier", "hollow", "inlet", "jasper", "kettle", "ledger", "marble", "nectar", "oyster", "pepper", "quiver", "rafter", "summit", "thistle", "vessel", "willow", "harvest", "compass", "lighthouse", "engine", "archive", "festival"]
+_ONSETS = ("b", "c", "d", "f", "g", "h", "l", "m", "n", "p", "r", "s", "t", "v", "w", "br", "cl", "dr", "gr", "pl", "st", "tr")
+_NUCLEI = ("a", "e", "i", "o", "u", "ai", "ea", "ou")
+_CODAS = ("", "n", "r", "s", "t", "l", "nd", "st", "m")
+
+
+def _vocabulary() -> list[str]:
+    """The stand-in author's words, most frequent first: English function words, then content
+    words (real ones, then made-up two- and three-syllable ones), ~2,000 in all. Drawn with
+    Zipf's law, like real prose: few words everywhere, most words rare. (A small flat
+    vocabulary makes every sentence a near-duplicate candidate of every other, which no real
+    model output does.)"""
+    made = [
+        a + b + c + d
+        for a in _ONSETS
+        for b in _NUCLEI
+        for c in _ONSETS[:8]
+        for d in _CODAS
+    ]
+    rng = random.Random(1)
+    rng.shuffle(made)
+    words = list(dict.fromkeys(_FUNCTION_WORDS + _CONTENT_WORDS + made))
+    return words[:2000]
+
+
+_VOCABULARY = _vocabulary()
+_ZIPF = list(itertools.accumulate(1.0 / rank for rank in range(1, len(_VOCABULARY) + 1)))
 _PLAN_COUNT = re.compile(r"Plan \((\d+) paragraphs")
 _SECTION_BUDGET = re.compile(r"about (\d+) words\):")
 _CHAT_PLAN = re.compile(r"into exactly (\d+) paragraphs")
@@ -29,8 +61,9 @@ def prose(words: int, seed: str) -> str:
     rng = random.Random(hashlib.sha256(seed.encode()).hexdigest())
     sentences, total = [], 0
     while total < words:
-        n = min(rng.randint(7, 12), words - total)
-        sentences.append(" ".join(rng.choice(_VOCABULARY) for _ in range(n)).capitalize() + ".")
+        n = min(rng.randint(8, 24), words - total)
+        chosen = rng.choices(_VOCABULARY, cum_weights=_ZIPF, k=n)
+        sentences.append(" ".join(chosen).capitalize() + ".")
         total += n
     return " ".join(sentences)
 
