@@ -51,6 +51,15 @@ def register(app: typer.Typer) -> None:
         section_words: Annotated[
             int, typer.Option("--section-words", min=50, help="Words per planned section, roughly.")
         ] = SECTION_WORDS,
+        processes: Annotated[
+            int | None,
+            typer.Option(
+                "--processes",
+                min=1,
+                help="Worker processes to spread the prompts over (default: automatic, one per 16 "
+                "of --concurrency against a remote endpoint, at most one per core).",
+            ),
+        ] = None,
     ) -> None:
         """Write every prompt with AgentWrite into a chat-format JSONL dataset.
 
@@ -58,8 +67,7 @@ def register(app: typer.Typer) -> None:
         Several --base-url values, comma-separated, are used in turn. Rerunning skips rows
         already in OUT or in the rejects file and resumes half-written prompts."""
         from ..cli import cli_context
-        from ..llm import load_model
-        from ..llm.round_robin import RoundRobinModel
+        from ..llm.factory import endpoint_urls, load_endpoints
         from ..pipelines.dataset import (
             DatasetOptions,
             DatasetProgress,
@@ -75,12 +83,10 @@ def register(app: typer.Typer) -> None:
             err.print(f"[yellow]skipped[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         if not items:
             raise LongdocError(f"{prompts}: no prompts to write ({len(bad)} bad lines)")
-        urls = [u.strip() for u in (c.settings.base_url or "").split(",") if u.strip()]
+        urls = endpoint_urls(c.settings)
+        model = load_endpoints(c.settings)
         if len(urls) > 1:
-            model = RoundRobinModel([load_model(c.settings.model_copy(update={"base_url": u})) for u in urls])
             err.print(f"endpoints: {len(urls)}, used in turn", highlight=False, soft_wrap=True)
-        else:
-            model = load_model(c.settings.model_copy(update={"base_url": urls[0]}) if urls else c.settings)
         options = DatasetOptions(
             concurrency=c.settings.concurrency,
             with_meta=with_meta,
@@ -88,6 +94,7 @@ def register(app: typer.Typer) -> None:
             max_repetition=max_repetition,
             section_words=section_words,
             window=c.settings.window,
+            processes=processes,
         )
 
         def on_progress(p: DatasetProgress) -> None:
@@ -108,6 +115,7 @@ def register(app: typer.Typer) -> None:
                 model,
                 output,
                 options=options,
+                settings=c.settings,
                 rejects=rejects or rejects_path_for(output),
                 bad_lines=bad,
                 on_progress=on_progress,
@@ -119,9 +127,10 @@ def register(app: typer.Typer) -> None:
         err.print(
             f"done: {report.written} written, {report.rejected} rejected, {len(report.failed)} failed, "
             f"{report.skipped_done} already done, {report.duplicates} duplicates, "
-            f"{len(report.bad_lines)} bad lines, {report.seconds:.1f}s",
+            f"{len(report.bad_lines)} bad lines, {report.seconds:.1f}s"
+            + (f" in {report.processes} processes" if report.processes > 1 else ""),
             highlight=False,
-                soft_wrap=True,
+            soft_wrap=True,
         )
         if c.json:
             c.emit_json(report.model_dump())

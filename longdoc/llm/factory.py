@@ -100,3 +100,19 @@ def load_model(settings: Settings) -> Model:
     endpoint = endpoint_identity(backend)
     bounded = BoundedModel(backend, endpoint_limit(endpoint, settings.concurrency))
     return CachedModel(bounded, call_log(settings.cache_dir), read=settings.cache, endpoint=endpoint)
+
+
+def endpoint_urls(settings: Settings) -> list[str]:
+    """The base URLs of `settings.base_url`, which may list several, comma-separated."""
+    return [url.strip() for url in (settings.base_url or "").split(",") if url.strip()]
+
+
+def load_endpoints(settings: Settings) -> Model:
+    """`load_model`, where `settings.base_url` may name several endpoints serving the same
+    model (comma-separated): they are used in turn, each with its own limit and retries."""
+    from .round_robin import RoundRobinModel
+
+    urls = endpoint_urls(settings)
+    if len(urls) > 1:
+        return RoundRobinModel([load_model(settings.model_copy(update={"base_url": url})) for url in urls])
+    return load_model(settings.model_copy(update={"base_url": urls[0]}) if urls else settings)

@@ -280,6 +280,12 @@ class BatchedSqliteSaver(InlineSqliteSaver):
         """Wait until every queued write is committed (raises a write's failure)."""
         self._wait_for(None)
 
+    async def acommitted(self, thread_id: str) -> None:
+        """Wait until `thread_id`'s queued writes are committed (raises a write's failure):
+        before another process may delete the thread, or they would land after its delete."""
+        await self._await_writes(str(thread_id))
+        self._raise_failure()
+
     def close(self) -> None:
         """Commit what is queued and stop the writer thread."""
         self._queue.put(None)

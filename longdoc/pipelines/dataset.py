@@ -1,8 +1,10 @@
 """Long-write dataset generation (LongWriter-6k format): many prompts through AgentWrite.
 
 Prompts run concurrently (a fixed pool of `concurrency` workers over a queue, never a gather
-over thousands), through one model that may rotate over several endpoints. Every finished
-row goes to the one writer task, which appends it as a whole line and fsyncs it. A row's id
+over thousands), longest first, through one model that may rotate over several endpoints.
+Against a remote endpoint at a concurrency one process cannot keep busy, the prompts are
+spread over worker processes (`dataset_workers`); either way every finished row goes to the
+one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
 is a hash of its prompt and the generation settings: a rerun skips ids already in OUT or in
 the rejects file and finishes the rest; a prompt interrupted mid-write resumes from its
 AgentWrite checkpoint, which is deleted only once the prompt's row is on disk. Rows failing
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..agents.length import count_words
 from ..agents.planner import SECTION_WORDS
 from ..agents.repetition import repeated_ngram_share
+from ..config import Settings
 from ..errors import InputFormatError, ModelError, PipelineError
 from ..llm.base import Model
 from .agent_write import AgentWrite, WriteResult, write_key
@@ -56,6 +59,11 @@ class DatasetOptions(BaseModel):
     max_repetition: float = Field(default=MAX_REPETITION, gt=0, le=1)
     section_words: int = Field(default=SECTION_WORDS, ge=1)
     window: int | None = None
+    processes: int | None = Field(default=None, ge=1)
+    """Worker processes the prompts are spread over; None = automatic (see
+    `dataset_workers.process_count`): more than one only for a remote endpoint at a
+    concurrency one process cannot keep busy, and only when `generate_dataset` is given the
+    settings to rebuild the model from."""
 
 
 def rejects_path_for(out: Path) -> Path:
@@ -115,6 +123,10 @@ class DatasetReport(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    cpu_seconds: float = 0.0
+    """CPU time longdoc used for the run, in this process and its worker processes (for
+    sizing the client machine of a large run)."""
+    processes: int = 1
     out: str
     rejects: str
 
@@ -132,6 +144,53 @@ def quality_problem(result: WriteResult, options: DatasetOptions) -> str | None:
             f"({result.words} words for a target of {result.target_words})"
         )
     return None
+
+
+@dataclass(frozen=True)
+class PromptOutcome:
+    """What became of one prompt, decided where it was written (this process or a worker
+    process) and applied by the run: a row for OUT (`target` "out") or for the rejects file
+    ("rejects"), or a model failure left for the rerun (`failure`)."""
+
+    line: int
+    key: str
+    target: str | None = None
+    row: dict[str, Any] | None = None
+    failure: ModelError | None = None
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+async def write_prompt(pipeline: AgentWrite, item: PromptItem, key: str, options: DatasetOptions) -> PromptOutcome:
+    """Write one prompt and judge it: its row, its reject (with the reason) or its failure."""
+    try:
+        result = await pipeline.arun(item.prompt, item.words, key=key)
+    except PipelineError as exc:
+        row = {"id": key, "line": item.line, "prompt": item.prompt, "reason": f"no usable text: {exc}"}
+        return PromptOutcome(item.line, key, "rejects", row)
+    except ModelError as exc:
+        return PromptOutcome(item.line, key, failure=exc)
+    usage = {
+        "calls": result.usage.calls,
+        "prompt_tokens": result.usage.prompt_tokens,
+        "completion_tokens": result.usage.completion_tokens,
+    }
+    problem = quality_problem(result, options)
+    meta = _meta(item, key, result)
+    if problem is not None:
+        row = {"id": key, "line": item.line, "prompt": item.prompt, "reason": problem, "meta": meta, "text": result.text}
+        return PromptOutcome(item.line, key, "rejects", row, **usage)
+    row = {
+        "id": key,
+        "messages": [
+            {"role": "user", "content": item.prompt},
+            {"role": "assistant", "content": result.text},
+        ],
+    }
+    if options.with_meta:
+        row["meta"] = meta
+    return PromptOutcome(item.line, key, "out", row, **usage)
 
 
 def _meta(item: PromptItem, key: str, result: WriteResult) -> dict[str, Any]:
@@ -158,17 +217,26 @@ async def generate_dataset(
     out: Path,
     *,
     options: DatasetOptions | None = None,
+    settings: Settings | None = None,
     rejects: Path | None = None,
     checkpoint: Path | None = None,
     bad_lines: list[InputFormatError] | None = None,
     on_progress: Callable[[DatasetProgress], None] | None = None,
     on_failure: Callable[[PromptItem, Exception], None] | None = None,
 ) -> DatasetReport:
-    """Write one row per distinct prompt of `items` to `out` (see the module docstring)."""
+    """Write one row per distinct prompt of `items` to `out` (see the module docstring).
+
+    `settings` (those `model` was loaded from, as `load_endpoints` takes them) let the run
+    spread its prompts over worker processes, each rebuilding the model from them; without
+    them every prompt is written in this process.
+    """
+    from .dataset_workers import process_count, write_in_processes
+
     options = options or DatasetOptions()
     rejects = rejects or rejects_path_for(out)
     checkpoint = checkpoint or checkpoint_path_for(out)
     started = time.monotonic()
+    cpu_started = time.process_time()
     out_file, rejects_file = JsonlAppender(out), JsonlAppender(rejects)
     out_report: OpenReport = out_file.open()
     rejects_file.open()
@@ -192,12 +260,13 @@ async def generate_dataset(
         else:
             queued.add(key)
             todo.append((item, key))
+    # Longest first: the longest writes set a run's end, so they start while every slot is busy
+    # instead of last (in input order otherwise; rows are appended as they finish anyway).
+    todo.sort(key=lambda entry: -entry[0].words)
     progress = DatasetProgress(total=len(items) - duplicates, skipped=skipped)
     failures: list[str] = []
     tokens = {"calls": 0, "prompt": 0, "completion": 0}
-    queue: asyncio.Queue[tuple[PromptItem, str]] = asyncio.Queue()
-    for entry in todo:
-        queue.put_nowait(entry)
+    by_key = {key: item for item, key in todo}
     rows: asyncio.Queue[tuple[JsonlAppender, dict[str, Any]] | None] = asyncio.Queue()
 
     async def writer(saver: BatchedSqliteSaver) -> None:
@@ -209,69 +278,49 @@ async def generate_dataset(
             await asyncio.to_thread(target.append, row)
             saver.delete_now(row["id"])  # the row is on disk: its checkpoint may go
 
-    async def worker(pipeline: AgentWrite) -> None:
-        while True:
-            try:
-                item, key = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            try:
-                result = await pipeline.arun(item.prompt, item.words, key=key)
-            except PipelineError as exc:
-                await rows.put(
-                    (rejects_file, {"id": key, "line": item.line, "prompt": item.prompt, "reason": f"no usable text: {exc}"})
-                )
-                progress.rejected += 1
-            except ModelError as exc:
-                failures.append(f"line {item.line}: {exc}")
-                progress.failed += 1
-                if on_failure:
-                    on_failure(item, exc)
+    async def apply(outcome: PromptOutcome) -> None:
+        item = by_key[outcome.key]
+        tokens["calls"] += outcome.calls
+        tokens["prompt"] += outcome.prompt_tokens
+        tokens["completion"] += outcome.completion_tokens
+        progress.calls = tokens["calls"]
+        progress.tokens = tokens["prompt"] + tokens["completion"]
+        if outcome.failure is not None:
+            failures.append(f"line {item.line}: {outcome.failure}")
+            progress.failed += 1
+            if on_failure:
+                on_failure(item, outcome.failure)
+        elif outcome.row is not None:
+            await rows.put((out_file if outcome.target == "out" else rejects_file, outcome.row))
+            if outcome.target == "out":
+                progress.written += 1
             else:
-                tokens["calls"] += result.usage.calls
-                tokens["prompt"] += result.usage.prompt_tokens
-                tokens["completion"] += result.usage.completion_tokens
-                progress.calls = tokens["calls"]
-                progress.tokens = tokens["prompt"] + tokens["completion"]
-                problem = quality_problem(result, options)
-                meta = _meta(item, key, result)
-                if problem is not None:
-                    row = {"id": key, "line": item.line, "prompt": item.prompt, "reason": problem}
-                    row |= {"meta": meta, "text": result.text}
-                    await rows.put((rejects_file, row))
-                    progress.rejected += 1
-                else:
-                    row = {
-                        "id": key,
-                        "messages": [
-                            {"role": "user", "content": item.prompt},
-                            {"role": "assistant", "content": result.text},
-                        ],
-                    }
-                    if options.with_meta:
-                        row["meta"] = meta
-                    await rows.put((out_file, row))
-                    progress.written += 1
-            if on_progress:
-                on_progress(progress)
+                progress.rejected += 1
+        if on_progress:
+            on_progress(progress)
 
+    workers_cpu = 0.0
+    processes = process_count(options, len(todo), settings)
     try:
         # Checkpoints are committed in batches by a background thread, and a finished prompt's
         # are deleted only once its row is on disk (a kill in between costs no rework).
         with batched_sqlite_checkpointer(checkpoint, defer_deletes=True) as saver:
             for finished in saver.thread_ids() & done_ids:  # left by a run killed after its row
                 saver.delete_now(finished)
+            saver.flush()  # committed before any worker process opens the file
             writer_task = asyncio.create_task(writer(saver))
             try:
-                pipeline = AgentWrite(model, saver, window=options.window, section_words=options.section_words)
-                workers = [
-                    asyncio.create_task(worker(pipeline)) for _ in range(min(options.concurrency, max(1, len(todo))))
-                ]
-                try:
-                    await asyncio.gather(*workers)
-                finally:
-                    for task in workers:
-                        task.cancel()
+                if processes > 1:
+                    worker_settings = settings.model_copy(
+                        update={"model": model.name, "window": options.window or model.context_window}
+                    )
+                    workers_cpu = await write_in_processes(
+                        todo, worker_settings, options, processes, checkpoint, apply
+                    )
+                else:
+                    await _write_here(todo, AgentWrite(
+                        model, saver, window=options.window, section_words=options.section_words
+                    ), options, apply)
             finally:
                 await rows.put(None)
                 await writer_task
@@ -291,6 +340,35 @@ async def generate_dataset(
         prompt_tokens=tokens["prompt"],
         completion_tokens=tokens["completion"],
         seconds=time.monotonic() - started,
+        cpu_seconds=round(time.process_time() - cpu_started + workers_cpu, 3),
+        processes=processes,
         out=str(out),
         rejects=str(rejects),
     )
+
+
+async def _write_here(
+    todo: list[tuple[PromptItem, str]],
+    pipeline: AgentWrite,
+    options: DatasetOptions,
+    apply: Callable[[PromptOutcome], Awaitable[None]],
+) -> None:
+    """Every prompt of `todo` in this process: a fixed pool of `concurrency` tasks over a queue."""
+    queue: asyncio.Queue[tuple[PromptItem, str]] = asyncio.Queue()
+    for entry in todo:
+        queue.put_nowait(entry)
+
+    async def worker() -> None:
+        while True:
+            try:
+                item, key = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await apply(await write_prompt(pipeline, item, key, options))
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(options.concurrency, max(1, len(todo))))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()

@@ -17,11 +17,7 @@ import re
 from ..llm.base import CompletionRequest
 from ..llm.fake import request_text
 
-_FUNCTION_WORDS = (
-    "the of and to a in that is was it for on with as by at from this be are or an which "
-    "but not have had its their they were has one all would there been when more so can "
-    "into than other some what also only these may then about over such after most"
-).split()
+_FUNCTION_WORDS = ["the", "of", "and", "to", "a", "in", "that", "is", "was", "it", "for", "on", "with", "as", "by", "at", "from", "this", "be", "are", "or", "an", "which", "but", "not", "have", "had", "its", "their", "they", "were", "has", "one", "all", "would", "there", "been", "when", "more", "so", "can", "into", "than", "other", "some", "what", "also", "only", "these", "may", "then", "about", "over", "such", "after", "most"]
 _CONTENT_WORDS = ["river", "stone", "valley", "harbor", "lantern", "orchard", "meadow", "copper", "signal", "winter", "bridge", "market", "cedar", "falcon", "garden", "island", "mirror", "quarry", "saddle", "timber", "violet", "walnut", "amber", "beacon", "canyon", "delta", "ember", "fable", "glacier", "hollow", "inlet", "jasper", "kettle", "ledger", "marble", "nectar", "oyster", "pepper", "quiver", "rafter", "summit", "thistle", "vessel", "willow", "harvest", "compass", "lighthouse", "engine", "archive", "festival"]
 _ONSETS = ("b", "c", "d", "f", "g", "h", "l", "m", "n", "p", "r", "s", "t", "v", "w", "br", "cl", "dr", "gr", "pl", "st", "tr")
 _NUCLEI = ("a", "e", "i", "o", "u", "ai", "ea", "ou")
@@ -30,7 +26,7 @@ _CODAS = ("", "n", "r", "s", "t", "l", "nd", "st", "m")
 
 def _vocabulary() -> list[str]:
     """The stand-in author's words, most frequent first: English function words, then content
-    words (real ones, then made-up two- and three-syllable ones), ~2,000 in all. Drawn with
+    words (real ones, then made-up ones such as "plegt"), 2,000 in all. Drawn with
     Zipf's law, like real prose: few words everywhere, most words rare. (A small flat
     vocabulary makes every sentence a near-duplicate candidate of every other, which no real
     model output does.)"""

@@ -121,7 +121,7 @@ def test_vectorised_loop_cut_agrees_with_the_plain_scan(text):
 
 _SENTENCE = st.builds(
     lambda words, end: " ".join(words) + end,
-    st.lists(st.sampled_from(_VOCABULARY + ["Mme", "Mr"]), min_size=1, max_size=12),
+    st.lists(st.sampled_from([*_VOCABULARY, "Mme", "Mr"]), min_size=1, max_size=12),
     st.sampled_from([".", "!", "?", "", "\n", "\n\n\n", ".\"", ",", ". Mme."]),
 )
 _PIECE = st.lists(_SENTENCE, max_size=8).map(" ".join)

@@ -37,7 +37,8 @@ def run(capsys, *args):
 
 
 @pytest.mark.timeout(240)
-def test_sigkill_mid_run_then_rerun_leaves_every_prompt_exactly_once(tmp_path):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_sigkill_mid_run_then_rerun_leaves_every_prompt_exactly_once(tmp_path, processes):
     prompts = write_prompts(tmp_path / "prompts.jsonl", 24)
     out = tmp_path / "out.jsonl"
     env = dict(os.environ, LONGDOC_CACHE_DIR=str(tmp_path / "cache"))
@@ -45,6 +46,7 @@ def test_sigkill_mid_run_then_rerun_leaves_every_prompt_exactly_once(tmp_path):
         command = [
             *LONGDOC, "dataset", str(tmp_path / "prompts.jsonl"), "-o", str(out),
             "--base-url", server.url, "--model", server.model, "--concurrency", "3", "--no-cache",
+            "--processes", processes,
         ]
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
@@ -61,6 +63,11 @@ def test_sigkill_mid_run_then_rerun_leaves_every_prompt_exactly_once(tmp_path):
         process.stderr.close()
         written_before = len(rows_of(out))
         assert 4 <= written_before < len(prompts), stderr
+        # No worker process outlives the run it belonged to: the model hears nothing more.
+        time.sleep(0.5)  # calls already in flight at the kill come back
+        heard = len(server.requests)
+        time.sleep(0.5)
+        assert len(server.requests) == heard
 
         requests_before = len(server.requests)
         finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
@@ -71,6 +78,7 @@ def test_sigkill_mid_run_then_rerun_leaves_every_prompt_exactly_once(tmp_path):
     assert sorted(r["messages"][0]["content"] for r in rows) == sorted(prompts)
     assert len({r["id"] for r in rows}) == len(prompts)
     assert f"{written_before} already done" in finished.stderr
+    assert ("in 2 processes" in finished.stderr) == (processes == "2")
     # The rerun did not redo the finished prompts: no call of the rerun mentions one.
     finished_before = [r["messages"][0]["content"] for r in rows[:written_before]]
     still_open = [p for p in prompts if p not in finished_before]
