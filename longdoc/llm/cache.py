@@ -3,10 +3,10 @@
 Every call is logged (request, response or error, usage, latency, time); a successful
 response doubles as the cache entry for its key, so a rerun of the same job is answered
 from here without a model call. The key is a hash of the endpoint's identity, the model,
-the rendering style and the whole request (prompt/messages and every parameter), so a
-change to any of them is a miss. API keys never reach this file: requests are stored as
-the `CompletionRequest` longdoc built, and endpoint identities are URLs without
-credentials.
+the rendering style and the request as that style sends it (the prompt or the messages, and
+every parameter), so a change to any of them is a miss. API keys never reach this file:
+requests are stored as that same `CompletionRequest` JSON, and endpoint identities are URLs
+without credentials.
 
 The file is in WAL mode with a busy timeout, so threads, tasks and concurrent processes
 can read and write it together; each thread has its own connection. Responses are cached
@@ -111,19 +111,30 @@ class CallRecord(BaseModel):
     text: str | None
 
 
+def sent_json(request: CompletionRequest, completion_style: bool) -> str:
+    """`request` as JSON with only the rendering a backend of that style is sent (the
+    completion prompt, or the chat messages) and every parameter: what decides its answer, so
+    what keys it, and what the log keeps (both renderings doubled the log, ~16 KB a call)."""
+    if completion_style and request.prompt is not None:
+        return request.model_dump_json(exclude={"messages"})
+    if not completion_style and request.messages:
+        return request.model_dump_json(exclude={"prompt"})
+    return request.model_dump_json()
+
+
 def request_key(
     endpoint: str, model: str, completion_style: bool, request: CompletionRequest, request_json: str | None = None
 ) -> str:
     """The cache key of `request` sent to `model` at `endpoint` in the given style.
 
-    The request part is pydantic's JSON of the whole request (every field, in declaration
-    order: deterministic), the same text the log row stores: a caller that has it already
-    passes it as `request_json`, so a call serialises its request once, not twice (the key
-    used to go through `json.dumps` of a dict dump). Keys made before 2026-11-25 differ:
-    such cache entries are simply not found again.
+    The request part is `sent_json` (pydantic's JSON, fields in declaration order:
+    deterministic), the same text the log row stores: a caller that has it already passes it
+    as `request_json`, so a call serialises its request once, not twice. Keys made before
+    2026-11-25 differ (they hashed a `json.dumps` of both renderings): such cache entries are
+    simply not found again.
     """
     head = json.dumps([endpoint, model, bool(completion_style)], ensure_ascii=False)
-    body = request_json if request_json is not None else request.model_dump_json()
+    body = request_json if request_json is not None else sent_json(request, completion_style)
     return hashlib.sha256(f"{head}\n{body}".encode()).hexdigest()
 
 
@@ -388,7 +399,7 @@ class CachedModel(ModelWrapper):
     def _key(self, request: CompletionRequest) -> tuple[str, str, str]:
         """(endpoint, key, the request's JSON): serialised once, for the key and the log row."""
         endpoint = self.endpoint
-        blob = request.model_dump_json()
+        blob = sent_json(request, self.inner.completion_style)
         return endpoint, request_key(endpoint, self.inner.name, self.inner.completion_style, request, blob), blob
 
     def _hit(self, key: str, endpoint: str, request: CompletionRequest, started: float) -> Completion | None:

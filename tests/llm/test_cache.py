@@ -10,7 +10,7 @@ import pytest
 
 from longdoc.config import Settings
 from longdoc.errors import ModelError
-from longdoc.llm import CachedModel, CallLog, CompletionRequest, FakeModel, RunUsage, load_model
+from longdoc.llm import CachedModel, CallLog, CompletionRequest, FakeModel, Message, RunUsage, load_model
 from longdoc.llm.cache import CALL_LOG_NAME, request_key
 
 QUESTION = "The ferry leaves at noon. Tickets cost four coins.\nQuestion: when does the ferry leave?\nAnswer:"
@@ -218,3 +218,19 @@ def test_a_second_log_on_the_same_file_sees_rows_still_queued_by_the_first(tmp_p
     model.complete(CompletionRequest.from_text(QUESTION))
     assert CallLog.in_dir(tmp_path).count() == 1
     assert [r.prompt for r in CallLog.in_dir(tmp_path).recent(5)] == [QUESTION]
+
+
+def test_only_the_rendering_the_backend_is_sent_is_keyed_and_logged(tmp_path):
+    log = CallLog.in_dir(tmp_path)
+    completion_style = CachedModel(FakeModel(completion_style=True), log)
+    first = CompletionRequest(messages=(Message(role="user", content="chat " * 500),), prompt=QUESTION)
+    reworded_chat = first.model_copy(update={"messages": (Message(role="user", content="other " * 500),)})
+    assert not completion_style.complete(first).cached
+    assert completion_style.complete(reworded_chat).cached  # the base model never saw the chat
+    stored = log._connection()
+    log.flush()
+    [request_json] = stored.execute("SELECT request FROM calls WHERE request IS NOT NULL").fetchone()
+    assert "Question: when does the ferry leave?" in request_json and "chat chat" not in request_json
+    chat = CachedModel(FakeModel(completion_style=False), CallLog.in_dir(tmp_path / "chat"))
+    assert not chat.complete(first).cached
+    assert not chat.complete(reworded_chat).cached  # a chat model did see it
