@@ -70,16 +70,24 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def workers_supported() -> bool:
+    """Whether this platform can fork workers from a fork server (not Windows)."""
+    return "forkserver" in multiprocessing.get_all_start_methods()
+
+
 def process_count(options: DatasetOptions, prompts: int, settings: Settings | None) -> int:
     """How many processes write `prompts` prompts: `options.processes` when set, else one per
     PROCESS_CONCURRENCY calls of concurrency for a remote endpoint, at most one per core and
     per prompt. The embedded model (which computes in this process) and the fake one stay in
-    one process, and so does a run given no settings to rebuild its model from."""
+    one process, and so does a run given no settings to rebuild its model from, or on a
+    platform without a fork server."""
     if options.processes is not None:
         if options.processes > 1 and settings is None:
             raise ValueError("writing in several processes needs the settings the model was loaded from")
+        if options.processes > 1 and not workers_supported():
+            raise ValueError("worker processes need the 'forkserver' start method, which this platform lacks")
         return max(1, min(options.processes, prompts))
-    if settings is None or settings.model in (LOCAL_MODEL, FAKE_MODEL):
+    if settings is None or settings.model in (LOCAL_MODEL, FAKE_MODEL) or not workers_supported():
         return 1
     wanted = math.ceil(options.concurrency / PROCESS_CONCURRENCY)
     return max(1, min(wanted, available_cores(), prompts))
