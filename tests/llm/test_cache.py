@@ -10,7 +10,15 @@ import pytest
 
 from longdoc.config import Settings
 from longdoc.errors import ModelError
-from longdoc.llm import CachedModel, CallLog, CompletionRequest, FakeModel, Message, RunUsage, load_model
+from longdoc.llm import (
+    CachedModel,
+    CallLog,
+    CompletionRequest,
+    FakeModel,
+    Message,
+    RunUsage,
+    load_model,
+)
 from longdoc.llm.cache import CALL_LOG_NAME, request_key
 
 QUESTION = "The ferry leaves at noon. Tickets cost four coins.\nQuestion: when does the ferry leave?\nAnswer:"
