@@ -237,6 +237,7 @@ async def generate_dataset(
     checkpoint = checkpoint or checkpoint_path_for(out)
     started = time.monotonic()
     cpu_started = time.process_time()
+    processes = process_count(options, len(items), settings)
     out_file, rejects_file = JsonlAppender(out), JsonlAppender(rejects)
     out_report: OpenReport = out_file.open()
     rejects_file.open()
@@ -300,7 +301,7 @@ async def generate_dataset(
             on_progress(progress)
 
     workers_cpu = 0.0
-    processes = process_count(options, len(todo), settings)
+    processes = min(processes, max(1, len(todo)))
     try:
         # Checkpoints are committed in batches by a background thread, and a finished prompt's
         # are deleted only once its row is on disk (a kill in between costs no rework).

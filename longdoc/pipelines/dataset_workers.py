@@ -40,7 +40,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from ..config import FAKE_MODEL, LOCAL_MODEL, Settings
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..llm.base import Model
 from ..llm.factory import load_endpoints
 from .agent_write import AgentWrite
@@ -83,9 +83,11 @@ def process_count(options: DatasetOptions, prompts: int, settings: Settings | No
     platform without a fork server."""
     if options.processes is not None:
         if options.processes > 1 and settings is None:
-            raise ValueError("writing in several processes needs the settings the model was loaded from")
+            raise ConfigError("writing in several processes needs the settings the model was loaded from")
         if options.processes > 1 and not workers_supported():
-            raise ValueError("worker processes need the 'forkserver' start method, which this platform lacks")
+            raise ConfigError(
+                f"--processes {options.processes}: worker processes need a fork server, which this platform lacks"
+            )
         return max(1, min(options.processes, prompts))
     if settings is None or settings.model in (LOCAL_MODEL, FAKE_MODEL) or not workers_supported():
         return 1

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from longdoc.config import Settings
+from longdoc.errors import ConfigError
 from longdoc.llm import load_model
 from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
 from longdoc.pipelines.dataset_input import PromptItem
@@ -82,7 +83,7 @@ def test_process_count_rules():
     assert process_count(many, 100, local) == process_count(many, 100, fake) == 1
     assert process_count(many, 100, None) == 1  # no settings to rebuild the model from
     assert process_count(DatasetOptions(processes=3), 100, remote) == 3
-    with pytest.raises(ValueError, match="settings"):
+    with pytest.raises(ConfigError, match="settings"):
         process_count(DatasetOptions(processes=2), 100, None)
 
 
