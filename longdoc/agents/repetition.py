@@ -187,9 +187,10 @@ class RepetitionFilter:
         start = 0
         if self._passed and text.startswith(self._passed):
             for sentence in self._passed_sentences:
-                count, bag = _bag(sentence_key(sentence))
+                key = sentence_key(sentence)
+                count, bag = _bag(key)
                 if count >= MIN_SENTENCE_WORDS:
-                    seen.add(sentence_key(sentence))
+                    seen.add(key)
                     if count >= NEAR_MIN_WORDS:
                         index.add(bag)
                 kept.append(sentence)

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -154,7 +154,7 @@ class PromptOutcome:
 
     line: int
     key: str
-    target: str | None = None
+    target: Literal["out", "rejects"] | None = None
     row: dict[str, Any] | None = None
     failure: ModelError | None = None
     calls: int = 0

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 
@@ -127,7 +127,7 @@ async def write_in_processes(
     workers = [
         context.Process(
             target=worker_main,
-            args=(settings, options, share, checkpoint, tasks, results),
+            args=(WorkerJob(settings, options, share, checkpoint), tasks, results),
             name=f"longdoc-dataset-{number}",
             daemon=True,
         )
@@ -197,36 +197,33 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="longdoc-parent-watch", daemon=True).start()
 
 
-def worker_main(
-    settings: Settings,
-    options: DatasetOptions,
-    concurrency: int,
-    checkpoint: Path,
-    tasks: multiprocessing.Queue,
-    results: multiprocessing.Queue,
-) -> None:
+@dataclass(frozen=True)
+class WorkerJob:
+    """What a worker process is given: the settings to rebuild the model from, how to write,
+    its share of the concurrency and the checkpoint file."""
+
+    settings: Settings
+    options: DatasetOptions
+    concurrency: int
+    checkpoint: Path
+
+
+def worker_main(job: WorkerJob, tasks: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
     """A worker process: write prompts from `tasks` until a stop, put outcomes on `results`."""
     _exit_with_parent()
     try:
-        model = load_endpoints(settings)
-        asyncio.run(_serve(model, options, concurrency, checkpoint, tasks, results))
+        asyncio.run(_serve(load_endpoints(job.settings), job, tasks, results))
         results.put(WorkerDone(time.process_time()))
     except BaseException as exc:
         results.put(f"worker process {os.getpid()} failed: {type(exc).__name__}: {exc}")
         raise SystemExit(1) from exc
 
 
-async def _serve(
-    model: Model,
-    options: DatasetOptions,
-    concurrency: int,
-    checkpoint: Path,
-    tasks: multiprocessing.Queue,
-    results: multiprocessing.Queue,
-) -> None:
+async def _serve(model: Model, job: WorkerJob, tasks: multiprocessing.Queue, results: multiprocessing.Queue) -> None:
     loop = asyncio.get_running_loop()
     taker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="longdoc-tasks")
-    with batched_sqlite_checkpointer(checkpoint, defer_deletes=True) as saver:
+    options = job.options
+    with batched_sqlite_checkpointer(job.checkpoint, defer_deletes=True) as saver:
         pipeline = AgentWrite(model, saver, window=options.window, section_words=options.section_words)
 
         async def run_tasks() -> None:
@@ -241,7 +238,7 @@ async def _serve(
                 await saver.acommitted(key)
                 results.put(_portable(outcome))
 
-        await asyncio.gather(*(run_tasks() for _ in range(concurrency)))
+        await asyncio.gather(*(run_tasks() for _ in range(job.concurrency)))
     taker.shutdown()
 
 
@@ -252,7 +249,4 @@ def _portable(outcome: PromptOutcome) -> PromptOutcome:
     if error is None or type(error) is ModelError:
         return outcome
     plain = ModelError(str(error), model=error.model, status=error.status, attempts=error.attempts)
-    return PromptOutcome(
-        outcome.line, outcome.key, outcome.target, outcome.row, plain,
-        outcome.calls, outcome.prompt_tokens, outcome.completion_tokens,
-    )  # fmt: skip
+    return replace(outcome, failure=plain)
