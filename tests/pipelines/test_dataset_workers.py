@@ -91,3 +91,25 @@ def test_concurrency_is_shared_out_evenly():
     assert shares(32, 2) == [16, 16]
     assert shares(5, 2) == [3, 2]
     assert shares(1, 3) == [1, 1, 1]  # every worker runs at least one prompt at a time
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_that_cannot_start_fails_its_prompts_with_the_reason(tmp_path):
+    items = [PromptItem(line=i + 1, prompt=f"Write about quay {i}.", words=300) for i in range(3)]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    with OpenAITestServer(reply=author_reply) as server:
+        good = Settings.from_env(
+            base_url=server.url, model=server.model, concurrency=2, cache=False, cache_dir=tmp_path / "cache"
+        )
+        # The workers' call log would live under a regular file: they cannot open it.
+        broken = good.model_copy(update={"cache_dir": blocker / "cache"})
+        report = asyncio.run(
+            generate_dataset(
+                items, load_model(good), out, options=DatasetOptions(concurrency=2, processes=2), settings=broken
+            )
+        )
+    assert report.written == 0 and len(report.failed) == len(items)
+    assert all("worker process" in failure and "failed" in failure for failure in report.failed), report.failed
+    assert out.read_text(encoding="utf-8") == ""
