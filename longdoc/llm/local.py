@@ -217,9 +217,7 @@ class LocalModel(OpenAIModel):
         return min(wanted, running) if running else wanted
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
-        params = super()._params(request)
-        params["extra_body"] = sampling_for(request.max_tokens)
-        return params
+        return super()._params(request) | sampling_for(request.max_tokens)
 
     @property
     def where(self) -> str:

@@ -255,6 +255,7 @@ class OpenAIModel:
     # -- calls ----------------------------------------------------------------------
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        """The request body: the endpoint's extra fields over the standard ones."""
         params: dict[str, Any] = {"model": self.name}
         if not (is_openai_endpoint(self.base_url) and self.name.startswith(FIXED_TEMPERATURE_PREFIXES)):
             params["temperature"] = request.temperature
@@ -262,14 +263,12 @@ class OpenAIModel:
             # OpenAI takes at most 4 stop sequences; the rest are applied to the reply here.
             stops = list(request.stop)
             params["stop"] = stops[:OPENAI_MAX_STOPS] if is_openai_endpoint(self.base_url) else stops
-        if self.extra_body:
-            params["extra_body"] = dict(self.extra_body)
         if self.completion_style:
             params["prompt"] = request_text(request)
             params["max_tokens"] = request.max_tokens
             if request.logprobs is not None:
                 params["logprobs"] = request.logprobs
-            return params
+            return params | self.extra_body
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if not messages:
             messages = [{"role": "user", "content": request_text(request)}]
@@ -280,13 +279,10 @@ class OpenAIModel:
         if request.logprobs is not None:
             params["logprobs"] = True
             params["top_logprobs"] = request.logprobs
-        return params
+        return params | self.extra_body
 
     def complete(self, request: CompletionRequest) -> Completion:
         params = self._params(request)
-        extra = params.pop("extra_body", None)
-        if extra:
-            params.update(extra)
         client = self._sync_client()
         box = [0]
         token = _attempts.set(box)

@@ -319,9 +319,8 @@ async def generate_dataset(
                         todo, worker_settings, options, processes, checkpoint, apply
                     )
                 else:
-                    await _write_here(todo, AgentWrite(
-                        model, saver, window=options.window, section_words=options.section_words
-                    ), options, apply)
+                    pipeline = AgentWrite(model, saver, window=options.window, section_words=options.section_words)
+                    await _write_here(todo, pipeline, options, apply)
             finally:
                 await rows.put(None)
                 await writer_task
