@@ -37,7 +37,7 @@ COMMAND_MODULES: list[str] = [
 ]
 """Modules that add commands, in the order they appear in `--help`."""
 
-GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir"}
+GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir", "--profile"}
 GLOBAL_FLAGS = {"--no-cache", "--quiet", "-q", "--json"}
 
 app = typer.Typer(
@@ -105,6 +105,15 @@ def _global_options(
         Path | None,
         typer.Option("--cache-dir", envvar="LONGDOC_CACHE_DIR", help="Cache and call-log folder."),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            envvar="LONGDOC_PROFILE",
+            help="`base` (completion prompts, output repair, grounding enforced) or `instruct` "
+            "(chat, the model's text as written). Default: from the model.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -115,6 +124,7 @@ def _global_options(
         concurrency=concurrency,
         cache=False if no_cache else None,
         cache_dir=cache_dir,
+        profile=profile,
     )
     ctx.obj = CliContext(settings=settings, json=json_output, quiet=quiet)
 

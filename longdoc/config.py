@@ -45,6 +45,10 @@ class Settings(BaseModel):
     """Prompt an `openai` endpoint through its completions endpoint with the base-model
     rendering (for base models served by vLLM, SGLang, llama.cpp); None/False = chat.
     The `local` model is always completion-style. Env: LONGDOC_COMPLETION_STYLE=1."""
+    profile: str | None = None
+    """`base` or `instruct` (see llm.profiles); None = the backend's own: `base` for the
+    embedded base model and completion-style endpoints, `instruct` for chat endpoints.
+    Env: LONGDOC_PROFILE."""
 
     @field_validator("window")
     @classmethod
@@ -52,6 +56,16 @@ class Settings(BaseModel):
         if value is not None and value < MIN_WINDOW:
             raise ValueError(f"window must be at least {MIN_WINDOW} tokens, got {value}")
         return value
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().lower()
+        if name not in ("base", "instruct"):
+            raise ValueError(f"unknown profile {value!r}; choose base or instruct")
+        return name
 
     @field_validator("concurrency")
     @classmethod
@@ -63,7 +77,7 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from the environment (LONGDOC_MODEL, OPENAI_BASE_URL, OPENAI_API_KEY,
-        LONGDOC_CACHE_DIR), then explicit overrides; None overrides are ignored.
+        LONGDOC_CACHE_DIR, LONGDOC_PROFILE, LONGDOC_COMPLETION_STYLE), then explicit overrides; None overrides are ignored.
 
         With no model named and no endpoint or key configured, the model is `local`; with an
         endpoint or key it stays None and the openai backend resolves it (the server's only
@@ -81,6 +95,8 @@ class Settings(BaseModel):
             values["model"] = env_model
         if os.environ.get("LONGDOC_COMPLETION_STYLE", "").strip().lower() in ("1", "true", "yes"):
             values["completion_style"] = True
+        if os.environ.get("LONGDOC_PROFILE", "").strip():
+            values["profile"] = os.environ["LONGDOC_PROFILE"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "model" not in values and "base_url" not in values and "api_key" not in values:
             values["model"] = LOCAL_MODEL

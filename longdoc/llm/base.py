@@ -6,6 +6,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .profiles import ModelProfile, profile_of
+
 
 class Message(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -99,6 +101,9 @@ class Model(Protocol):
     completion_style: bool
     """True for base models that must be prompted with the completion rendering."""
 
+    # A backend may also carry `profile: ModelProfile` (see llm.profiles); one that does
+    # not gets the profile its rendering implies (`profile_of`).
+
     def complete(self, request: CompletionRequest) -> Completion: ...
 
     async def acomplete(self, request: CompletionRequest) -> Completion: ...
@@ -122,6 +127,10 @@ class ModelWrapper:
     @property
     def completion_style(self) -> bool:
         return self.inner.completion_style
+
+    @property
+    def profile(self) -> ModelProfile:
+        return profile_of(self.inner)
 
     def __getattr__(self, name: str) -> object:
         # Reached only for attributes not defined on the wrapper: the backend's extras

@@ -38,6 +38,7 @@ from pydantic import BaseModel
 
 from ..errors import ModelError
 from .base import Completion, CompletionRequest, Model, ModelWrapper
+from .profiles import profile_of
 
 CALL_LOG_NAME = "calls.sqlite3"
 
@@ -123,7 +124,8 @@ def sent_json(request: CompletionRequest, completion_style: bool) -> str:
 
 
 def request_key(
-    endpoint: str, model: str, completion_style: bool, request: CompletionRequest, request_json: str | None = None
+    endpoint: str, model: str, completion_style: bool, request: CompletionRequest, request_json: str | None = None,
+    profile: str = "",
 ) -> str:
     """The cache key of `request` sent to `model` at `endpoint` in the given style.
 
@@ -131,9 +133,10 @@ def request_key(
     deterministic), the same text the log row stores: a caller that has it already passes it
     as `request_json`, so a call serialises its request once, not twice. Keys made before
     2026-11-25 differ (they hashed a `json.dumps` of both renderings): such cache entries are
-    simply not found again.
+    simply not found again, and so are those made before profiles joined the key (2026-12-04):
+    the same model name at the same endpoint under another profile never shares an answer.
     """
-    head = json.dumps([endpoint, model, bool(completion_style)], ensure_ascii=False)
+    head = json.dumps([endpoint, model, bool(completion_style), profile], ensure_ascii=False)
     body = request_json if request_json is not None else sent_json(request, completion_style)
     return hashlib.sha256(f"{head}\n{body}".encode()).hexdigest()
 
@@ -400,7 +403,10 @@ class CachedModel(ModelWrapper):
         """(endpoint, key, the request's JSON): serialised once, for the key and the log row."""
         endpoint = self.endpoint
         blob = sent_json(request, self.inner.completion_style)
-        return endpoint, request_key(endpoint, self.inner.name, self.inner.completion_style, request, blob), blob
+        key = request_key(
+            endpoint, self.inner.name, self.inner.completion_style, request, blob, profile_of(self.inner).name
+        )
+        return endpoint, key, blob
 
     def _hit(self, key: str, endpoint: str, request: CompletionRequest, started: float) -> Completion | None:
         if not self.read:

@@ -28,6 +28,7 @@ from .fake import FakeModel
 from .limits import BoundedModel, endpoint_limit
 from .local import LocalModel
 from .openai_backend import OpenAIModel, is_openai_endpoint
+from .profiles import ModelProfile, default_profile, profile_named
 
 FAKE_WINDOW = 8192
 
@@ -64,12 +65,30 @@ def api_key_for(settings: Settings) -> str | None:
     return None
 
 
+def resolved_profile(settings: Settings, *, completion_style: bool) -> ModelProfile:
+    """The profile for a backend whose own rendering is `completion_style`: the one named
+    in `settings`, else the one that rendering implies. An explicit
+    `completion_style` keeps its rendering under either profile."""
+    if settings.profile is None:
+        return default_profile(completion_style)
+    profile = profile_named(settings.profile)
+    if settings.completion_style is not None and settings.completion_style != profile.completion_style:
+        profile = profile.model_copy(update={"completion_style": settings.completion_style})
+    return profile
+
+
 def backend_for(settings: Settings) -> Model:
     """The bare backend, without limit or cache."""
     if settings.model == FAKE_MODEL:
-        return FakeModel(context_window=settings.window or FAKE_WINDOW)
+        profile = resolved_profile(settings, completion_style=True)
+        return FakeModel(
+            context_window=settings.window or FAKE_WINDOW,
+            completion_style=profile.completion_style,
+            profile=profile,
+        )
     if settings.model == LOCAL_MODEL:
         return LocalModel(
+            profile=resolved_profile(settings, completion_style=True),
             cache_dir=settings.cache_dir,
             window=settings.window,
             timeout=settings.timeout,
@@ -83,14 +102,16 @@ def backend_for(settings: Settings) -> Model:
             f"model {settings.model or '(default)'!r} needs an endpoint: set OPENAI_API_KEY for "
             "OpenAI, or --base-url (OPENAI_BASE_URL) for another server, or use --model local"
         )
+    profile = resolved_profile(settings, completion_style=bool(settings.completion_style))
     return OpenAIModel(
+        profile=profile,
         model=settings.model,
         base_url=settings.base_url,
         api_key=key,
         window=settings.window,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
-        completion_style=bool(settings.completion_style),
+        completion_style=profile.completion_style,
     )
 
 

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from .base import Completion, CompletionRequest, TokenLogprob, Usage
+from .profiles import ModelProfile, default_profile
 
 Rule = Callable[[CompletionRequest], str]
 LogprobsRule = Callable[[CompletionRequest, str], tuple[TokenLogprob, ...]]
@@ -98,10 +99,12 @@ class FakeModel:
         name: str = "fake",
         context_window: int = 8192,
         completion_style: bool = True,
+        profile: ModelProfile | None = None,
     ) -> None:
         self.name = name
         self.context_window = context_window
         self.completion_style = completion_style
+        self.profile = profile or default_profile(completion_style)
         self._queue: deque[str | Completion] = deque(replies)
         self._rule: Rule = rule or overlap_rule
         self._logprobs_rule: LogprobsRule = logprobs_rule or overlap_logprobs

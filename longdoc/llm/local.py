@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import ModelUnavailable
 from .base import CompletionRequest
 from .openai_backend import OpenAIModel
+from .profiles import BASE, ModelProfile
 
 LOCAL_MODEL_NAME = "gemma-3-270m-q4_k_m"
 
@@ -183,7 +184,9 @@ class LocalModel(OpenAIModel):
         window: int | None = None,
         timeout: float = 600.0,
         max_retries: int = 2,
+        profile: ModelProfile | None = None,
     ) -> None:
+        profile = profile or BASE
         served = min(max(window or LOCAL_WINDOW, LOCAL_WINDOW), MAX_LOCAL_WINDOW)
         super().__init__(
             model=LOCAL_MODEL_NAME,
@@ -192,7 +195,8 @@ class LocalModel(OpenAIModel):
             window=min(window or LOCAL_WINDOW, MAX_LOCAL_WINDOW),
             timeout=timeout,
             max_retries=max_retries,
-            completion_style=True,
+            completion_style=profile.completion_style,
+            profile=profile,
         )
         self._directory = model_dir(cache_dir)
         self._served_window = served

@@ -38,6 +38,7 @@ from ..errors import (
 from .base import Completion, CompletionRequest, TokenLogprob, Usage
 from .catalog import DEFAULT_HOSTED_MODEL, UNKNOWN_WINDOW, cost_usd, known_price, known_window
 from .fake import request_text
+from .profiles import ModelProfile, default_profile
 
 OPENAI_HOST = "api.openai.com"
 
@@ -147,6 +148,7 @@ class OpenAIModel:
         max_retries: int = 4,
         completion_style: bool = False,
         extra_body: dict[str, Any] | None = None,
+        profile: ModelProfile | None = None,
     ) -> None:
         self._model = model
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -155,6 +157,7 @@ class OpenAIModel:
         self.timeout = timeout
         self.max_retries = max_retries
         self.completion_style = completion_style
+        self.profile = profile or default_profile(completion_style)
         self.extra_body = dict(extra_body or {})
         self._lock = threading.RLock()  # name resolution opens the client under it
         self._sync: openai.OpenAI | None = None

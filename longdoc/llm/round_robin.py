@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 
 from .base import Completion, CompletionRequest, Model
+from .profiles import profile_of
 
 
 class RoundRobinModel:
@@ -23,6 +24,7 @@ class RoundRobinModel:
         self.name = self.models[0].name
         self.context_window = min(m.context_window for m in self.models)
         self.completion_style = self.models[0].completion_style
+        self.profile = profile_of(self.models[0])
         self._turn = itertools.cycle(range(len(self.models)))
         self._lock = threading.Lock()
 
