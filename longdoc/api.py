@@ -23,6 +23,7 @@ from .config import Settings
 from .documents import Chunk, Document
 from .errors import ConfigError, ModelUnavailable, SourceError
 from .llm.base import Model
+from .llm.profiles import profile_of
 from .pipelines import chain_of_agents as coa
 from .results import AnswerResult
 
@@ -67,10 +68,13 @@ def _task(mode: str, documents: Sequence[Document], *, question: str = "", words
 
 
 def _prepare(documents: list[Document], task: coa.ChainTask, strategy: str, window: int,
-             chunks: Sequence[Chunk] | None, splitter: str) -> coa.ChainRun:
+             chunks: Sequence[Chunk] | None, splitter: str, model: Model) -> coa.ChainRun:
     if strategy not in coa.STRATEGIES:
         raise ConfigError(f"unknown strategy {strategy!r}; choose one of {', '.join(coa.STRATEGIES)}")
-    return coa.prepare(documents, task, window=window, strategy=strategy, chunks=chunks, splitter=splitter)
+    return coa.prepare(
+        documents, task, window=window, strategy=strategy, chunks=chunks, splitter=splitter,
+        profile=profile_of(model),
+    )
 
 
 LOCAL_SUMMARY_BUDGET = 8_000
@@ -109,7 +113,7 @@ def _read(
     settings, model, window = _model_and_window(settings, model)
     if chunks is None:
         documents = _condensed(documents, task, model, budget)
-    run = _prepare(documents, task, strategy, window, chunks, splitter)
+    run = _prepare(documents, task, strategy, window, chunks, splitter, model)
     return coa.execute(run, model, settings=settings, progress=progress)
 
 
@@ -227,7 +231,7 @@ def plan(
         ) from exc
     if mode == "summary":
         documents = _condensed(documents, task, model, budget)
-    planned = _prepare(documents, task, strategy, window, None, splitter).plan()
+    planned = _prepare(documents, task, strategy, window, None, splitter, model).plan()
     from .llm.catalog import known_price
 
     price = known_price(model.name) if not _is_local(model) else None

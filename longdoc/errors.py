@@ -9,7 +9,8 @@
     ├── ModelError                    a model call failed for good (.status, .attempts, .model)
     │   ├── ModelUnavailable          the backend cannot be reached or started
     │   ├── ContextLengthExceeded     the prompt does not fit the model's window (.prompt_tokens, .window)
-    │   ├── EmptyResponse             the model returned no text after its retries
+    │   ├── EmptyResponse             the model returned no text after its retries (.finish_reason)
+    │   ├── OutputLimitReached        the reply was all spent before any answer (reasoning) (.max_tokens)
     │   └── LogprobsUnsupported       the backend returns no token logprobs
     └── PipelineError                 a pipeline could not produce a valid result (.stage)
         └── PlanError                 a writing plan could not be parsed or repaired
@@ -102,6 +103,20 @@ class ContextLengthExceeded(ModelError):
 
 class EmptyResponse(ModelError):
     """The model returned no usable text."""
+
+    def __init__(self, message: str, *, finish_reason: str | None = None, **context: object) -> None:
+        self.finish_reason = finish_reason
+        super().__init__(message, **context)  # type: ignore[arg-type]
+
+
+class OutputLimitReached(ModelError):
+    """The output token limit was spent before the model wrote any answer: a reasoning
+    model thinking past it. Raise the allowance (`--max-output`), never take evidence
+    for its answer."""
+
+    def __init__(self, message: str, *, max_tokens: int | None = None, **context: object) -> None:
+        self.max_tokens = max_tokens
+        super().__init__(message, **context)  # type: ignore[arg-type]
 
 
 class LogprobsUnsupported(ModelError):

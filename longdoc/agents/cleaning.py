@@ -1,9 +1,13 @@
-"""Cleaning what a small base model writes: echoed prompt, cue words, loops, overlong text.
+"""Cleaning what a model writes, as its profile says (see llm.profiles).
 
 A base model continues text rather than following instructions: it may restate the cue
 ("Answer: Answer: ..."), start the next block of the prompt ("Question: ..."), fall into a
 repetition loop, or run to its token limit mid-sentence. `clean_output` removes all of
 that and cuts the result to a token cap, so only the model's actual contribution is kept.
+
+A chat model's reply is its answer: `clean_reply` on the `instruct` profile only strips
+surrounding whitespace and a reasoning model's `<think>` block, and cuts a reply over the
+token cap (or cut off by it) at a sentence end. Lists, Markdown and line breaks stay.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from ..llm.profiles import ModelProfile
 from .notes import ABBREVIATION
 from .repetition import repair_repetition
 
@@ -68,6 +73,67 @@ def _cut_unfinished(text: str) -> str:
     if match and match[-1].end() < len(text.rstrip()) and match[-1].end() > len(text) // 3:
         return text[: match[-1].end()]
     return text
+
+
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_OPEN_THINK = re.compile(r"<think>.*\Z", re.DOTALL | re.IGNORECASE)
+
+
+def strip_reasoning(text: str) -> str:
+    """`text` without `<think>...</think>` blocks; a block never closed (the reply was cut
+    while still thinking) leaves nothing after its opening tag. A reply whose thinking
+    started before the visible text (a server that strips the opening tag) is cut after
+    the last closing tag."""
+    text = _THINK.sub("", text)
+    text = _OPEN_THINK.sub("", text)
+    if "</think>" in text.lower():
+        text = text[text.lower().rindex("</think>") + len("</think>") :]
+    return text
+
+
+def cap_reply(
+    text: str, *, max_tokens: int | None, counter: Callable[[str], int] | None, truncated: bool
+) -> str:
+    """A chat reply within `max_tokens` by `counter`, cut at a sentence end (a line end
+    when no sentence ends in reach); a reply the token limit cut off loses its half
+    sentence when a whole sentence precedes it. Line breaks and Markdown are kept."""
+    if truncated:
+        text = _cut_unfinished(text)
+    if max_tokens is None or counter is None or counter(text) <= max_tokens:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # the longest prefix within the cap (by characters)
+        mid = (lo + hi + 1) // 2
+        if counter(text[:mid]) <= max_tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    head = text[:lo]
+    cut = _cut_unfinished(head)
+    if cut == head and "\n" in head.rstrip():
+        cut = head[: head.rstrip().rindex("\n")]
+    return cut.rstrip()
+
+
+def clean_reply(
+    text: str,
+    profile: ModelProfile,
+    *,
+    prompt: str | None = None,
+    max_tokens: int | None = None,
+    counter: Callable[[str], int] | None = None,
+    truncated: bool = False,
+    markers: Iterable[str] = ECHO_MARKERS,
+) -> str:
+    """A model's reply cleaned as its profile says: `clean_output` for a base model, only
+    whitespace, reasoning and the token cap for a chat model."""
+    if profile.repair_output:
+        return clean_output(
+            strip_reasoning(text), prompt=prompt, max_tokens=max_tokens, counter=counter,
+            truncated=truncated, markers=markers,
+        )
+    reply = strip_reasoning(text.replace("\r\n", "\n")).strip()
+    return cap_reply(reply, max_tokens=max_tokens, counter=counter, truncated=truncated).strip()
 
 
 def clean_output(

@@ -7,16 +7,19 @@ template + model in, `ManagerResult` out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from ..llm.base import Completion, CompletionRequest, Model
+from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
-from .cleaning import clean_output
+from .cleaning import clean_reply
 from .notes import Mode, Notes, TokenCounter, is_grounded, render_entries
 from .worker import (
     acomplete_or_empty,
+    check_answered,
     checked_request_tokens,
     complete_or_empty,
     focus_values,
@@ -56,10 +59,43 @@ class ManagerResult(BaseModel):
     completion: Completion
     prompt_tokens: int
     fallback: bool = False
-    """True when the model wrote nothing usable, or something the notes do not support
-    (a small base model often answers from its own imagination), and the answer was taken
-    from the notes instead: their most relevant evidence (question mode) or the workers'
-    notes in order (summary modes)."""
+    """True when the answer was taken from the notes instead of the model: the model wrote
+    nothing, or (on the `base` profile only) something the notes do not support (a small
+    base model often answers from its own imagination). Their most relevant evidence
+    (question mode) or an extractive summary of the notes (summary modes)."""
+    grounded: bool | None = None
+    """Whether the model's own answer keeps to the notes (None: it wrote nothing)."""
+
+
+_REFUSAL = re.compile(
+    r"\b(?:does not|doesn't|do not|don't|did not|didn't|cannot|can't|could not|is not|isn't|are not|aren't|not)\b"
+    r"[^.!?\n]{0,60}?\b(?:say|says|said|mention\w*|state\w*|contain\w*|specif\w*|provide\w*|include\w*|"
+    r"answer\w*|give\w*|tell\w*|found|know|known|clear|enough)\b",
+    re.IGNORECASE,
+)
+
+
+_MATERIAL = re.compile(
+    r"\b(?:document|text|notes?|passages?|context|story|article|book|material|source|report|"
+    r"information|repository|code)\b|^\s*(?:I|we)\b",
+    re.IGNORECASE,
+)
+
+
+def is_refusal(answer: str) -> bool:
+    """An answer that says the material does not hold the answer ("The document does not
+    say ...", "I cannot tell from the notes"): it claims no fact, so there is nothing in
+    it to ground."""
+    return len(answer.split()) <= 40 and bool(_REFUSAL.search(answer)) and bool(_MATERIAL.search(answer))
+
+
+def answer_grounded(answer: str, notes_text: str) -> bool | None:
+    """Whether `answer` keeps to `notes_text`: a refusal always does; None for no answer."""
+    if not answer:
+        return None
+    if is_refusal(answer):
+        return True
+    return is_grounded(answer, sources=[notes_text]) if notes_text else False
 
 
 def merge_group_notes(
@@ -109,14 +145,16 @@ class ManagerAgent:
         self.words = words or DEFAULT_SUMMARY_WORDS
         self.focus = focus
         self.template = template or load_prompt(MANAGER_PROMPTS[mode])
-        self.seed = COMPLETION_SEEDS.get(mode, "") if model.completion_style else ""
+        self.profile: ModelProfile = profile_of(model)
+        self.seed = COMPLETION_SEEDS.get(mode, "") if self.profile.completion_style else ""
 
     def notes_text(self, groups: Sequence[Notes]) -> str:
         return merge_group_notes(groups, cap=self.notes_cap, counter=self.counter, mode=self.mode)
 
     def request(self, notes_text: str, *, question: str = "") -> CompletionRequest:
         request = self.template.request(
-            max_tokens=self.max_tokens,
+            max_tokens=self.max_tokens + self.profile.reasoning_tokens,
+            base_stops=self.profile.base_stops,
             notes=notes_text or "(the readers found nothing relevant)",
             question=question,
             words=self.words,
@@ -134,19 +172,22 @@ class ManagerAgent:
         self, groups: Sequence[Notes], notes_text: str, request: CompletionRequest,
         completion: Completion, tokens: int,
     ) -> ManagerResult:
-        answer = clean_output(
+        answer = clean_reply(
             completion.text.rstrip() and with_seed(self.seed, completion.text),
+            self.profile,
             prompt=request.prompt,
             max_tokens=self.max_tokens,
             counter=self.counter,
             truncated=completion.finish_reason == "length",
         )
+        check_answered(self.model, completion, answer, request)
+        grounded = answer_grounded(answer, notes_text)
         fallback = False
-        if not answer or (notes_text and not is_grounded(answer, sources=[notes_text])):
+        if not answer or (self.profile.enforce_grounding and notes_text and not grounded):
             answer, fallback = self._from_notes(groups), True
         return ManagerResult(
             answer=answer, notes_text=notes_text, raw=completion.text, completion=completion,
-            prompt_tokens=tokens, fallback=fallback,
+            prompt_tokens=tokens, fallback=fallback, grounded=grounded,
         )
 
     def _from_notes(self, groups: Sequence[Notes]) -> str:

@@ -116,12 +116,37 @@ class Notes(BaseModel):
     text: str = ""
     """The rendering the next worker (or the manager) reads."""
     tokens: int = 0
+    quotes: bool = True
+    """Whether the rendering shows each entry's evidence sentences beside its note (a base
+    model's notes are too thin to pass on alone); False: the model's notes as written,
+    the evidence kept for citations only."""
 
-    def add(self, *new: NoteEntry, cap: int, counter: TokenCounter, mode: Mode) -> Notes:
+    def add(
+        self, *new: NoteEntry, cap: int, counter: TokenCounter, mode: Mode, quotes: bool | None = None
+    ) -> Notes:
         """These notes with the `new` entries appended, re-rendered within `cap` tokens."""
+        quotes = self.quotes if quotes is None else quotes
         entries = (*self.entries, *new)
-        kept, text = render_entries(entries, cap=cap, counter=counter, mode=mode)
-        return Notes(entries=kept, text=text, tokens=counter(text) if text else 0)
+        kept, text = render_entries(entries, cap=cap, counter=counter, mode=mode, quotes=quotes)
+        return Notes(entries=kept, text=text, tokens=counter(text) if text else 0, quotes=quotes)
+
+    def rewritten(self, *new: NoteEntry, cap: int, counter: TokenCounter) -> Notes:
+        """Notes a worker wrote anew, carrying forward what still matters (the Chain-of-Agents
+        paper's communication unit): the note of one of the `new` entries is the whole new
+        text, cut at a line end to `cap` tokens. Earlier entries stay for their citations,
+        each keeping only the evidence the new notes still draw on."""
+        note = next((e.note for e in new if e.note), "")
+        text = trim_lines(note, cap, counter)
+        words = content_words(text)
+        earlier = []
+        for old in self.entries:
+            kept = tuple(ev for ev in old.evidence if supports(ev.text, words))
+            if kept:
+                earlier.append(old.model_copy(update={"note": "", "evidence": kept}))
+        latest = [e.model_copy(update={"note": text if e.note else ""}) for e in new]
+        return Notes(
+            entries=(*earlier, *latest), text=text, tokens=counter(text) if text else 0, quotes=False
+        )
 
     def recent(self, cap: int, counter: TokenCounter) -> str:
         """The latest entries rendered within `cap` tokens: what a summary worker reads to
@@ -131,27 +156,58 @@ class Notes(BaseModel):
         if self.tokens <= cap:
             return self.text
         latest = self.entries[-RECENT_ENTRIES:]
-        return render_entries(latest, cap=cap, counter=counter, mode="book", newest_first=True)[1]
+        return render_entries(
+            latest, cap=cap, counter=counter, mode="book", newest_first=True, quotes=self.quotes
+        )[1]
 
 
-def _entry_items(entry: NoteEntry, mode: Mode) -> list[tuple[float, int, str]]:
+def _entry_items(entry: NoteEntry, mode: Mode, quotes: bool = True) -> list[tuple[float, int, str]]:
     """(priority, order within entry, text) for each piece of an entry; higher priority first."""
     items: list[tuple[float, int, str]] = []
     if entry.note:
         items.append((entry.relevance + 0.5, 0, entry.note))
-    for i, ev in enumerate(entry.evidence, start=1):
-        items.append((ev.score, i, ev.text))
+    if quotes:
+        for i, ev in enumerate(entry.evidence, start=1):
+            items.append((ev.score, i, ev.text))
     return items
 
 
-def _render(entries: tuple[NoteEntry, ...], chosen: dict[int, dict[int, str]]) -> str:
+def _render(entries: tuple[NoteEntry, ...], chosen: dict[int, dict[int, str]], quotes: bool = True) -> str:
     blocks = []
     for e, entry in enumerate(entries):
         pieces = chosen.get(e)
         if pieces:
-            body = "\n".join(f"- {pieces[o]}" for o in sorted(pieces))
+            if quotes:
+                body = "\n".join(f"- {pieces[o]}" for o in sorted(pieces))
+            else:  # the model's own notes, in its own format
+                body = "\n".join(pieces[o] for o in sorted(pieces))
             blocks.append(f"[{entry.label()}]\n{body}")
     return "\n".join(blocks)
+
+
+def trim_lines(text: str, tokens: int, counter: TokenCounter) -> str:
+    """The longest run of whole lines of `text` within `tokens` tokens; when not even the
+    first line fits, its longest word-boundary prefix ('' if none)."""
+    if counter(text) <= tokens:
+        return text
+    lines = text.splitlines()
+    lo, hi = 0, len(lines)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if counter("\n".join(lines[:mid])) <= tokens:
+            lo = mid
+        else:
+            hi = mid - 1
+    if lo:
+        return "\n".join(lines[:lo]).rstrip()
+    return _trim_to(lines[0], tokens, counter) if lines else ""
+
+
+def supports(sentence: str, note_words: set[str]) -> bool:
+    """Whether a sentence holds what a note says: enough of its content words recur in the
+    note (three, or half of a short sentence's)."""
+    shared = len(content_words(sentence) & note_words)
+    return shared >= 3 or (shared >= 2 and shared * 2 >= len(content_words(sentence)))
 
 
 def _trim_to(text: str, tokens: int, counter: TokenCounter) -> str:
@@ -173,7 +229,9 @@ MIN_PIECE_TOKENS = 12
 """A piece shortened below this says nothing useful; it is dropped instead."""
 
 
-def _spread(entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter, mode: Mode) -> set[int]:
+def _spread(
+    entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter, mode: Mode, quotes: bool = True
+) -> set[int]:
     """Which entries a summary's notes keep when not even one piece of each fits `cap`.
 
     Entries go one at a time, always the one whose neighbours lie closest together in the
@@ -183,7 +241,7 @@ def _spread(entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter, mod
     """
     costs: dict[int, int] = {}
     for e, entry in enumerate(entries):
-        items = _entry_items(entry, mode)
+        items = _entry_items(entry, mode, quotes)
         if items:
             first = min(items, key=lambda item: item[1])[2]
             costs[e] = counter(f"[{entry.label()}]") + counter(f"- {first}") + 2
@@ -200,7 +258,7 @@ def _spread(entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter, mod
 
 def render_entries(
     entries: tuple[NoteEntry, ...], *, cap: int, counter: TokenCounter, mode: Mode,
-    newest_first: bool = False,
+    newest_first: bool = False, quotes: bool = True,
 ) -> tuple[tuple[NoteEntry, ...], str]:
     """Choose what of `entries` fits `cap` tokens and render it in reading order.
 
@@ -212,16 +270,18 @@ def render_entries(
     no piece are dropped, so citations only name what the notes still hold.
     `newest_first` ranks by recency instead: the last entry's pieces in order, then the
     one before it (a summary worker's view of the latest notes).
+    `quotes=False` renders the notes alone, as the model wrote them (a piece over the cap
+    is cut at a line end), and leaves every kept entry's evidence as it was, for citations.
     """
     if cap <= 0 or not entries:
         return (), ""
     everyone = mode == "question" or newest_first
-    spread = set(range(len(entries))) if everyone else _spread(entries, cap, counter, mode)
+    spread = set(range(len(entries))) if everyone else _spread(entries, cap, counter, mode, quotes)
     candidates: list[tuple[tuple, int, int, str]] = []
     for e, entry in enumerate(entries):
         if e not in spread:
             continue
-        for rank, (priority, order, piece) in enumerate(_entry_items(entry, mode)):
+        for rank, (priority, order, piece) in enumerate(_entry_items(entry, mode, quotes)):
             if newest_first:
                 key: tuple = (-e, order)
             else:
@@ -236,25 +296,26 @@ def render_entries(
         cost = counter(f"- {piece}") + 1
         if used + header + cost > cap:
             room = cap - used - header - 3
-            piece = _trim_to(piece, room, counter) if room >= MIN_PIECE_TOKENS else ""
+            trim = _trim_to if quotes else trim_lines
+            piece = trim(piece, room, counter) if room >= MIN_PIECE_TOKENS else ""
             if not piece:
                 continue
             cost = counter(f"- {piece}") + 1
         chosen.setdefault(e, {})[order] = piece
         picked.append((e, order))
         used += header + cost
-    text = _render(entries, chosen)
+    text = _render(entries, chosen, quotes)
     while picked and counter(text) > cap:
         e, order = picked.pop()
         del chosen[e][order]
         if not chosen[e]:
             del chosen[e]
-        text = _render(entries, chosen)
+        text = _render(entries, chosen, quotes)
     kept_entries = tuple(
         entry.model_copy(
             update={
                 "note": chosen[e].get(0, ""),
-                "evidence": tuple(
+                "evidence": entry.evidence if not quotes else tuple(
                     ev.model_copy(update={"text": chosen[e][i]})
                     for i, ev in enumerate(entry.evidence, start=1)
                     if i in chosen[e]
@@ -379,6 +440,30 @@ def select_evidence(
     return [_evidence(chunk, s, e, score, line_of) for score, s, e in sorted(best, key=lambda t: t[1])]
 
 
+def evidence_for_note(chunk: Chunk, note: str, *, query: str = "", limit: int = MAX_EVIDENCE) -> list[Evidence]:
+    """The sentences of `chunk` that a model's own notes drew on, verbatim, in text order:
+    those sharing the most content words (and numbers) with the note, the query's words
+    counting too. Used where the notes are the model's (the `instruct` profile), so that
+    citations still point at real spans; nothing when the note shares nothing."""
+    note_words = content_words(note)
+    if not note_words:
+        return []
+    wanted = content_words(query)
+    note_numbers = numbers(note)
+    spans = sentence_spans(chunk.text, code=is_code(chunk))
+    line_of = _line_counter(chunk)
+    scored = []
+    for start, end in spans:
+        sentence = chunk.text[start:end]
+        words = content_words(sentence)
+        if not supports(sentence, note_words) and not (numbers(sentence) & note_numbers):
+            continue
+        score = len(words & note_words) + 0.5 * len(words & wanted) + 2.0 * len(numbers(sentence) & note_numbers)
+        scored.append((score / math.sqrt(1 + len(words) / 12), start, end))
+    best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
+    return [_evidence(chunk, s, e, score, line_of) for score, s, e in sorted(best, key=lambda t: t[1])]
+
+
 def is_grounded(note: str, *, sources: list[str]) -> bool:
     """Whether a model-written note keeps to its material: every number it states occurs in
     the sources, and at least half its content words do. A base model that does not find
@@ -411,6 +496,7 @@ __all__ = [
     "Notes",
     "content_words",
     "entry_relevance",
+    "evidence_for_note",
     "is_grounded",
     "notes_from_dict",
     "render_entries",

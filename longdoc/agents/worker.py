@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from ..documents import Chunk
-from ..errors import ContextLengthExceeded, EmptyResponse
+from ..errors import ContextLengthExceeded, EmptyResponse, OutputLimitReached
 from ..llm.base import Completion, CompletionRequest, Model
+from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
-from .cleaning import clean_output
+from .cleaning import clean_reply
 from .notes import (
     Mode,
     NoteEntry,
@@ -24,6 +25,7 @@ from .notes import (
     TokenCounter,
     content_words,
     entry_relevance,
+    evidence_for_note,
     is_code,
     is_grounded,
     select_evidence,
@@ -96,20 +98,44 @@ def focus_values(focus: str | None) -> dict[str, str]:
     }
 
 
+def _empty(model: Model, exc: EmptyResponse, request: CompletionRequest) -> Completion:
+    """An empty completion for a model that wrote nothing; on a chat profile, a reply cut by
+    its token limit before any text (a reasoning model still thinking) is an error."""
+    if exc.finish_reason == "length" and not profile_of(model).repair_output:
+        raise spent_error(model, request) from exc
+    return Completion(text="", model=model.name, finish_reason="empty")
+
+
+def spent_error(model: Model, request: CompletionRequest) -> OutputLimitReached:
+    return OutputLimitReached(
+        f"{model.name} spent all {request.max_tokens} output tokens before writing an answer "
+        "(a reasoning model thinking past its limit?); raise --max-output",
+        model=model.name,
+        max_tokens=request.max_tokens,
+    )
+
+
+def check_answered(model: Model, completion: Completion, text: str, request: CompletionRequest) -> None:
+    """On a chat profile, a cleaned reply left empty by the token limit (all of it was
+    `<think>`) is an error with its hint, never an empty answer to replace."""
+    if not text and completion.finish_reason == "length" and not profile_of(model).repair_output:
+        raise spent_error(model, request)
+
+
 def complete_or_empty(model: Model, request: CompletionRequest) -> Completion:
     """The model's completion; an empty one when the model wrote nothing at all (a base
     model may stop at once), which for an agent just means it added nothing."""
     try:
         return model.complete(request)
-    except EmptyResponse:
-        return Completion(text="", model=model.name, finish_reason="empty")
+    except EmptyResponse as exc:
+        return _empty(model, exc, request)
 
 
 async def acomplete_or_empty(model: Model, request: CompletionRequest) -> Completion:
     try:
         return await model.acomplete(request)
-    except EmptyResponse:
-        return Completion(text="", model=model.name, finish_reason="empty")
+    except EmptyResponse as exc:
+        return _empty(model, exc, request)
 
 
 def _same_words(text: str) -> str:
@@ -181,7 +207,11 @@ class WorkerAgent:
         self.window = window
         self.focus = focus
         self.template = template or load_prompt(WORKER_PROMPTS[mode])
-        self.seed = COMPLETION_SEEDS.get(mode, "") if model.completion_style else ""
+        self.profile: ModelProfile = profile_of(model)
+        self.seed = COMPLETION_SEEDS.get(mode, "") if self.profile.completion_style else ""
+        self.rewrites = mode == "question" and not self.profile.repair_output
+        """Whether the worker writes the whole notes anew (a chat model, asked to carry the
+        earlier notes forward), rather than adding an entry to them."""
 
     def request(
         self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
@@ -191,7 +221,8 @@ class WorkerAgent:
         shown = previous.text if self.view_cap is None else previous.recent(self.view_cap, self.counter)
         notes_block = f"Notes from earlier parts:\n{shown}\n\n" if shown else ""
         request = self.template.request(
-            max_tokens=self.max_tokens,
+            max_tokens=self.max_tokens + self.profile.reasoning_tokens,
+            base_stops=self.profile.base_stops,
             question=question,
             notes=shown or "(none yet)",
             notes_block=notes_block,
@@ -213,22 +244,22 @@ class WorkerAgent:
         self, bundle: list[Chunk], previous: Notes, question: str, request: CompletionRequest,
         completion: Completion, prompt_tokens: int, position: int,
     ) -> WorkerResult:
-        note = clean_output(
+        note = clean_reply(
             completion.text.rstrip() and with_seed(self.seed, completion.text),
+            self.profile,
             prompt=request.prompt,
-            max_tokens=self.max_tokens,
+            max_tokens=self.notes_cap if self.rewrites else self.max_tokens,
             counter=self.counter,
             truncated=completion.finish_reason == "length",
         )
-        if note and previous.text:
-            # What the notes already say is not news: keep only the note's new sentences.
-            note = repair_repetition(note, earlier=sentence_keys(previous.text))
-        if note and not is_grounded(note, sources=[*(c.text for c in bundle), previous.text]):
-            note = ""
+        check_answered(self.model, completion, note, request)
         query = question if self.mode == "question" else (self.focus or "")
-        found = [select_evidence(c, mode=self.mode, query=query, note=note) for c in bundle]
-        if note and any(_same_words(note) in _same_words(ev.text) for evs in found for ev in evs):
-            note = ""  # the note only repeats a sentence the evidence already quotes
+        if self.profile.repair_output:
+            note, found = self._base_note(bundle, previous, note, query)
+        else:
+            # The model's notes as written; the sentences they draw on are found in the
+            # chunk, for citations, and never stand in for the notes.
+            found = [evidence_for_note(c, note, query=query) for c in bundle]
         # The note goes with the chunk it draws on most (the only chunk, unless bundled).
         note_words = content_words(note)
         home = max(range(len(bundle)), key=lambda i: (len(content_words(bundle[i].text) & note_words), -i))
@@ -245,11 +276,33 @@ class WorkerAgent:
             )
             for i, (chunk, evidence) in enumerate(zip(bundle, found, strict=True))
         )
-        notes = previous.add(*entries, cap=self.notes_cap, counter=self.counter, mode=self.mode)
+        if self.profile.repair_output:
+            notes = previous.add(*entries, cap=self.notes_cap, counter=self.counter, mode=self.mode)
+        elif self.rewrites:
+            # A worker that wrote nothing leaves the notes as they were: an empty rewrite
+            # would erase what the workers before it found.
+            notes = previous.rewritten(*entries, cap=self.notes_cap, counter=self.counter) if note else previous
+        else:
+            notes = previous.add(*entries, cap=self.notes_cap, counter=self.counter, mode=self.mode, quotes=False)
         return WorkerResult(
             notes=notes, entries=entries, raw=completion.text, completion=completion,
             prompt_tokens=prompt_tokens,
         )
+
+    def _base_note(
+        self, bundle: list[Chunk], previous: Notes, note: str, query: str
+    ) -> tuple[str, list[list]]:
+        """A base model's note, kept only when it sticks to its material and adds to the
+        notes, and the evidence the pipeline selects itself (see agents.notes)."""
+        if note and previous.text:
+            # What the notes already say is not news: keep only the note's new sentences.
+            note = repair_repetition(note, earlier=sentence_keys(previous.text))
+        if note and not is_grounded(note, sources=[*(c.text for c in bundle), previous.text]):
+            note = ""
+        found = [select_evidence(c, mode=self.mode, query=query, note=note) for c in bundle]
+        if note and any(_same_words(note) in _same_words(ev.text) for evs in found for ev in evs):
+            note = ""  # the note only repeats a sentence the evidence already quotes
+        return note, found
 
     def run(
         self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",

@@ -384,6 +384,13 @@ def endpoint_identity(model: Model) -> str:
     return identity if isinstance(identity, str) else f"{type(model).__name__}:{model.name}"
 
 
+def model_identity(model: Model) -> str:
+    """What a checkpoint of a run on `model` is keyed by: the endpoint, the model name, its
+    rendering and its profile, so the same name on another server or profile starts afresh."""
+    style = "completion" if model.completion_style else "chat"
+    return f"{endpoint_identity(model)}|{model.name}|{style}|{profile_of(model).name}"
+
+
 class CachedModel(ModelWrapper):
     """A model whose answers are looked up in, and written to, a `CallLog`.
 

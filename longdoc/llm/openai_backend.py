@@ -347,6 +347,7 @@ class OpenAIModel:
                 model=self.name,
                 status=200,
                 attempts=attempts,
+                finish_reason=finish_reason if isinstance(finish_reason, str) else None,
             )
         if request.logprobs is not None and not logprobs:
             raise LogprobsUnsupported(

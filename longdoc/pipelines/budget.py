@@ -72,6 +72,8 @@ class ChainBudget:
     manager_output: int
     manager_notes: int
     """Tokens the manager may read of (merged) notes."""
+    reasoning: int = 0
+    """Output tokens reserved on top of every answer for a reasoning model's thinking."""
 
     @property
     def worker_prompt_max(self) -> int:
@@ -87,28 +89,34 @@ def plan_budget(
     manager_instruction_tokens: int,
     manager_output: int = MANAGER_OUTPUT_QUESTION,
     summary: bool = False,
+    rewrite_notes: bool = False,
+    reasoning: int = 0,
 ) -> ChainBudget:
     """The budget for agents with `window` tokens of context.
 
     `instruction_tokens` is the worker prompt without chunk, notes and query (its longest
     rendering, with the longest source label); `query_tokens` the question or focus;
     `summary` gives workers the view of the latest notes instead of the whole notes, and
-    the whole notes (which only the manager reads) a larger cap.
+    the whole notes (which only the manager reads) a larger cap. `rewrite_notes` (a chat
+    model's question workers write the whole notes anew) sizes the worker's output to the
+    notes cap; `reasoning` is reserved on top of every output for a model's thinking.
     Raises ConfigError when the window cannot hold a useful chunk.
     """
     safety = max(SAFETY_MIN, int(window * SAFETY_FRACTION))
     notes_cap = min(NOTES_MAX, max(NOTES_MIN, int(window * NOTES_FRACTION)))
     worker_notes = min(notes_cap, VIEW_MAX, max(VIEW_MIN, int(window * VIEW_FRACTION))) if summary else notes_cap
     worker_output = min(WORKER_OUTPUT_MAX, max(WORKER_OUTPUT_MIN, window // 32))
-    chunk = window - safety - instruction_tokens - query_tokens - worker_notes - worker_output
+    if rewrite_notes:
+        worker_output = max(worker_output, notes_cap)
+    chunk = window - safety - instruction_tokens - query_tokens - worker_notes - worker_output - reasoning
     if chunk < MIN_CHUNK_TOKENS:
         raise ConfigError(
             f"a {window}-token window leaves {chunk} tokens for each chunk after the "
             f"instruction ({instruction_tokens}), query ({query_tokens}), notes "
-            f"({worker_notes}) and output ({worker_output}); use a larger --window or a "
+            f"({worker_notes}) and output ({worker_output + reasoning}); use a larger --window or a "
             "shorter question"
         )
-    usable = window - safety - manager_instruction_tokens - query_tokens
+    usable = window - safety - manager_instruction_tokens - query_tokens - reasoning
     manager_output = min(manager_output, usable // 2)
     manager_notes = usable - manager_output
     if summary:
@@ -125,4 +133,5 @@ def plan_budget(
         chunk_tokens=chunk,
         manager_output=manager_output,
         manager_notes=manager_notes,
+        reasoning=reasoning,
     )

@@ -55,8 +55,10 @@ from ..config import Settings
 from ..documents import Chunk, Document, LineIndex
 from ..errors import PipelineError
 from ..llm.base import Completion, Model, RunUsage
+from ..llm.cache import model_identity
+from ..llm.profiles import BASE, ModelProfile, profile_of
 from ..prompts import load_prompt
-from ..results import AnswerResult, Citation
+from ..results import AnswerResult, Citation, EvidenceQuote
 from ..tokens import TokenCounter, count_tokens, token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, ChainBudget, plan_budget
 from .order import reading_order
@@ -64,7 +66,7 @@ from .order import reading_order
 Strategy = Literal["chain", "hierarchical"]
 STRATEGIES: tuple[str, ...] = ("chain", "hierarchical")
 
-PIPELINE_VERSION = "coa-2"
+PIPELINE_VERSION = "coa-3"
 """Part of the checkpoint key: bump it when a change makes old checkpoints meaningless."""
 
 CHECKPOINT_FILE = "chain_of_agents.sqlite"
@@ -332,6 +334,7 @@ class ChainRun:
         )
 
     def key(self, model_name: str) -> str:
+        """`model_name`: the model's identity (`llm.cache.model_identity`)."""
         """The checkpoint thread id: a hash of everything that determines the calls."""
         digest = hashlib.sha256()
         parts: list[Any] = [
@@ -355,6 +358,7 @@ def prepare(
     chunks: Sequence[Chunk] | None = None,
     splitter: str = "auto",
     counter: TokenCounter | None = None,
+    profile: ModelProfile = BASE,
 ) -> ChainRun:
     """Budget, split and group: everything a run (or a dry run) needs before a model call.
 
@@ -382,6 +386,8 @@ def prepare(
         manager_instruction_tokens=manager_instruction,
         manager_output=manager_output,
         summary=task.mode != "question",
+        rewrite_notes=task.mode == "question" and not profile.repair_output,
+        reasoning=profile.reasoning_tokens,
     )
     if chunks is None:
         chunk_list = split_documents(documents, budget.chunk_tokens, splitter=splitter)
@@ -528,7 +534,10 @@ def build_graph(
             ))
         return {
             "answer": result.answer,
-            "manager": {"notes": result.notes_text, "fallback": result.fallback},
+            "manager": {
+                "notes": result.notes_text, "fallback": result.fallback, "grounded": result.grounded,
+                "raw": result.raw,
+            },
             "usage": usage_record(result.completion),
         }
 
@@ -599,15 +608,46 @@ def notes_trail(app: Any, config: dict[str, Any]) -> list[str]:
     return [found[p] for p in sorted(found)]
 
 
-def _result(run: ChainRun, values: dict[str, Any], trail: list[str], timings: dict[str, float]) -> AnswerResult:
+def evidence_of(run: ChainRun, finals: Sequence[Notes], limit: int = 2) -> list[EvidenceQuote]:
+    """A question's best evidence in the final notes, verbatim with its citation, best
+    first: the sentences the workers scored highest for the question."""
+    if run.task.mode != "question":
+        return []
+    quotes = [
+        (ev.score, EvidenceQuote(
+            text=ev.text, source=entry.source, start=ev.start, end=ev.end, lines=tuple(ev.lines),
+            section=entry.section,
+        ))
+        for notes in finals for entry in notes.entries for ev in entry.evidence
+    ]
+    quotes.sort(key=lambda q: -q[0])
+    seen: set[tuple[str, int]] = set()
+    best = []
+    for _, quote in quotes:
+        if (quote.source, quote.start) not in seen:
+            seen.add((quote.source, quote.start))
+            best.append(quote)
+    return best[:limit]
+
+
+def _result(
+    run: ChainRun, values: dict[str, Any], trail: list[str], timings: dict[str, float], profile: ModelProfile
+) -> AnswerResult:
+    manager = values.get("manager") or {}
+    finals = final_notes(values)
     return AnswerResult(
         answer=values.get("answer", ""),
         strategy=run.strategy,
         chunks=len(run.chunks),
-        citations=citations_of(run, final_notes(values)),
+        citations=citations_of(run, finals),
         usage=RunUsage.model_validate(values.get("usage") or {}),
         timings=timings,
         notes=trail,
+        profile=profile.name,
+        grounded=manager.get("grounded"),
+        fallback=bool(manager.get("fallback")),
+        raw_answer=manager.get("raw"),
+        evidence=evidence_of(run, finals),
     )
 
 
@@ -631,7 +671,7 @@ def execute(
     with open_checkpointer(settings) as saver:
         app = graph.compile(checkpointer=saver)
         config = {
-            "configurable": {"thread_id": run.key(model.name)},
+            "configurable": {"thread_id": run.key(model_identity(model))},
             "recursion_limit": run.recursion_limit(),
             "max_concurrency": concurrency,
         }
@@ -644,4 +684,4 @@ def execute(
         trail = [seen[p] for p in sorted(seen)] if len(seen) == len(run.units) else notes_trail(app, config)
     timings = {"total_s": round(time.perf_counter() - started, 3)}
     timings.update({k: round(v, 3) for k, v in clock.items()})
-    return _result(run, values, trail, timings)
+    return _result(run, values, trail, timings, profile_of(model))

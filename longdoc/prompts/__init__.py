@@ -54,14 +54,21 @@ class PromptTemplate:
         completion = self._fill(self.completion, values) if self.completion else None
         return tuple(messages), completion
 
-    def request(self, *, max_tokens: int, stop: tuple[str, ...] = (), **values: object) -> CompletionRequest:
-        """A ready request: both renderings, this template's stop sequences plus `stop`."""
+    def request(
+        self, *, max_tokens: int, stop: tuple[str, ...] = (), base_stops: bool = True, **values: object
+    ) -> CompletionRequest:
+        """A ready request: both renderings, this template's stop sequences plus `stop`.
+
+        The template's stops are written for a base model running on past its answer;
+        `base_stops=False` (a chat model's profile) leaves them out, so a list or a second
+        paragraph is not cut at its first line."""
         messages, completion = self.render(**values)
+        own = self.stop if base_stops else ()
         return CompletionRequest(
             messages=messages,
             prompt=completion,
             max_tokens=max_tokens,
-            stop=tuple(dict.fromkeys(self.stop + stop)),
+            stop=tuple(dict.fromkeys(own + stop)),
         )
 
 
