@@ -26,6 +26,7 @@ def qa_command(
 
     from ..cli import cli_context
     from ..evals.qa import STRATEGIES, QARow, run_qa, summarize_rows
+    from ..llm.profiles import profile_of
     from ..evals.qa_data import load_qa
     from ..llm import load_model
     from ..splitters.relevance import SCORERS
@@ -49,6 +50,7 @@ def qa_command(
             {
                 "file": str(file),
                 "model": model.name,
+                "profile": profile_of(model).name,
                 "window": window,
                 "strategies": {name: s.model_dump() for name, s in summary.items()},
                 "questions": [r.model_dump() for r in rows],
@@ -60,12 +62,13 @@ def qa_command(
         return "-" if value is None else f"{100 * value:.1f}"
 
     table = Table(title=f"{file.name}: {len(items)} questions, {model.name}, window {window}")
-    for header in ("strategy", "answered", "too long", "EM %", "F1 %", "accuracy %", "evidence %", "calls", "prompt tokens", "seconds"):
+    for header in ("strategy", "answered", "too long", "EM %", "F1 %", "accuracy %", "evidence %",
+                   "answer or shown evidence %", "calls", "prompt tokens", "seconds"):
         table.add_column(header, justify="left" if header == "strategy" else "right")
     for name, s in summary.items():
         table.add_row(
             name, f"{s.answered}/{s.questions}", str(s.too_long), pct(s.exact_match), pct(s.f1),
-            pct(s.accuracy), pct(s.evidence_recall), str(s.calls), f"{s.prompt_tokens:,}", f"{s.seconds:.1f}",
+            pct(s.accuracy), pct(s.evidence_recall), pct(s.answer_or_evidence), str(s.calls), f"{s.prompt_tokens:,}", f"{s.seconds:.1f}",
         )
     c.out.print(table)
 

@@ -64,11 +64,32 @@ def print_plan(console: Console, plan: ChainPlan) -> None:
     )
 
 
+def warn_fallback(err: Console, result: AnswerResult) -> None:
+    """The one stderr line that says the answer is not the model's own."""
+    if not result.fallback:
+        return
+    why = "wrote nothing" if not (result.raw_answer or "").strip() else "wrote an answer the notes do not support"
+    taken = "the notes' best evidence" if result.evidence or result.strategy == "xl3m" else "the notes"
+    err.print(
+        f"[yellow]fallback:[/] the model ({result.profile} profile) {why}; the answer is taken from {taken} "
+        "(--json: raw_answer holds the model's reply)",
+        highlight=False,
+    )
+
+
 def print_result(out: Console, err: Console, result: AnswerResult, *, trace: bool = False) -> None:
     if trace:
         for i, notes in enumerate(result.notes, start=1):
             err.print(f"[bold]notes after worker {i}[/]\n{escape(notes)}", highlight=False)
     out.print(escape(result.answer), highlight=False)
+    if result.evidence and result.profile == "base" and not result.fallback:
+        # A base model may garble what the pipeline found: the sentence itself, verbatim.
+        best = result.evidence[0]
+        out.print(
+            f"\nEvidence ({escape(best.source)}:{best.lines[0]}-{best.lines[1]}): \u201c{escape(best.text)}\u201d",
+            highlight=False,
+        )
+    warn_fallback(err, result)
     if result.citations:
         sources = ", ".join(
             f"{c.source}:{c.lines[0]}-{c.lines[1]}" for c in result.citations[:8]

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         modules, responsibilities, public APIs and how they connect."""
         from .. import api
         from ..cli import cli_context
-        from .reading import ProgressPrinter, plan_json, print_plan, print_result, result_json
+        from .reading import ProgressPrinter, plan_json, print_plan, print_result, result_json, warn_fallback
 
         c = cli_context(ctx)
         if strategy not in ("chain", "hierarchical"):
@@ -54,5 +54,6 @@ def register(app: typer.Typer) -> None:
         )
         if c.json:
             c.emit_json(result_json(result, trace=trace))
+            warn_fallback(c.err, result)
         else:
             print_result(c.out, c.err, result, trace=trace)

@@ -92,6 +92,16 @@ def evidence_recall(golds: Sequence[str], document: str, evidence: str | None) -
     return sum(f" {n} " in kept for n in present) / len(present)
 
 
+def holds_gold(texts: Sequence[str], golds: Sequence[str], question: str = "") -> float:
+    """1.0 when any of `texts` (an answer, the evidence shown under it) holds a gold answer:
+    names the gold option of a multiple-choice question, or contains a gold answer
+    (normalised, whole words)."""
+    if parse_options(question):
+        return float(any(choice_accuracy(t, golds[0], question) for t in texts if t))
+    wanted = [n for n in (normalize_answer(g) for g in golds) if n]
+    return float(any(f" {n} " in f" {normalize_answer(t)} " for t in texts if t for n in wanted))
+
+
 def mean(values: Sequence[float | None]) -> float | None:
     """The mean of the values that apply; None when none does."""
     present = [v for v in values if v is not None]

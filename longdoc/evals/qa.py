@@ -15,9 +15,10 @@ from ..config import Settings
 from ..documents import Document
 from ..errors import ConfigError, ContextLengthExceeded, EmptyResponse, PipelineError
 from ..llm.base import Model
+from ..llm.profiles import profile_of
 from ..results import AnswerResult
 from ..tokens import get_encoding, token_counter
-from .metrics import choice_accuracy, evidence_recall, exact_match, f1, mean, parse_options
+from .metrics import choice_accuracy, evidence_recall, exact_match, f1, holds_gold, mean, parse_options
 from .qa_data import QAItem
 
 STRATEGIES: tuple[str, ...] = ("chain", "hierarchical", "xl3m", "truncate")
@@ -42,6 +43,13 @@ class QARow(BaseModel):
     f1: float | None = None
     accuracy: float | None = None
     evidence_recall: float | None = None
+    answer_or_evidence: float | None = None
+    """1.0 when the answer or the evidence shown under it holds a gold answer: what a
+    reader of the result sees, even when a weak model garbles what the pipeline found."""
+    profile: str = "base"
+    grounded: bool | None = None
+    fallback: bool = False
+    raw_answer: str | None = None
     document_tokens: int
     kept_fraction: float | None = None
     """truncate only: the share of the document's tokens that fit the window."""
@@ -50,8 +58,8 @@ class QARow(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
 
-    def key(self) -> tuple[str, str, str, int]:
-        return (self.id, self.strategy, self.model, self.window)
+    def key(self) -> tuple[str, str, str, int, str]:
+        return (self.id, self.strategy, self.model, self.window, self.profile)
 
 
 class StrategySummary(BaseModel):
@@ -65,6 +73,7 @@ class StrategySummary(BaseModel):
     f1: float | None
     accuracy: float | None
     evidence_recall: float | None
+    answer_or_evidence: float | None = None
     calls: int
     prompt_tokens: int
     seconds: float
@@ -78,9 +87,11 @@ def truncate_answer(document: Document, question: str, model: Model, window: int
     and answer reserve, from its start; one call. Returns the result, the kept text and the
     share of the document's tokens kept."""
     from ..agents.manager import ManagerAgent
-    from ..agents.notes import Evidence, NoteEntry, Notes
+    from ..agents.notes import NoteEntry, Notes, select_evidence
+    from ..documents import Chunk
+    from ..llm.profiles import profile_of
     from ..pipelines.budget import MANAGER_OUTPUT_QUESTION
-    from ..pipelines.xl3m import key_context_budget
+    from ..pipelines.xl3m import FALLBACK_SENTENCES, best_evidence, key_context_budget
     from ..prompts import load_prompt
 
     started = time.perf_counter()
@@ -94,14 +105,21 @@ def truncate_answer(document: Document, question: str, model: Model, window: int
         model, mode="question", max_tokens=MANAGER_OUTPUT_QUESTION, counter=count,
         notes_cap=max(len(kept_ids), 1), window=window, template=load_prompt(TRUNCATE_PROMPT),
     )
-    # one entry (the kept text as its evidence) so the manager reads it like any notes
-    entry = NoteEntry(
-        chunk=0, source=document.name, lines=(1, max(1, kept.count("\n") + 1)), relevance=1.0,
-        evidence=(Evidence(text=kept, start=0, end=len(kept), lines=(1, max(1, kept.count("\n") + 1)), score=1.0),),
-    )
+    # One entry, so the manager reads the kept text like any notes; its evidence is the
+    # kept text's sentences nearest the question (what `evidence` shows, and a base
+    # model's fallback quotes), never the whole text.
+    lines = (1, max(1, kept.count("\n") + 1))
+    kept_chunk = Chunk(doc_id=document.id, index=0, start=0, end=len(kept), text=kept, tokens=len(kept_ids),
+                       lines=lines, meta={"path": document.name})
+    evidence = select_evidence(kept_chunk, mode="question", query=question, limit=FALLBACK_SENTENCES)
+    entry = NoteEntry(chunk=0, source=document.name, lines=lines, relevance=1.0, evidence=tuple(evidence))
     notes = Notes(entries=(entry,), text=kept, tokens=count(kept) if kept else 0)
     answer = manager.run([notes], question=question)
-    result = AnswerResult(answer=answer.answer, strategy="truncate", chunks=1, notes=[kept])
+    result = AnswerResult(
+        answer=answer.answer, strategy="truncate", chunks=1, notes=[kept], profile=profile_of(model).name,
+        grounded=answer.grounded, fallback=answer.fallback, raw_answer=answer.raw,
+        evidence=best_evidence(notes),
+    )
     result.usage.add(answer.completion)
     result.timings["total_s"] = round(time.perf_counter() - started, 3)
     return result, kept, len(kept_ids) / max(1, len(ids))
@@ -141,6 +159,7 @@ def score_row(
     strategy becomes a `too_long` row, not an exception."""
     base = {
         "id": item.id, "strategy": strategy, "model": model.name, "window": window,
+        "profile": profile_of(model).name,
         "question": item.question, "gold": list(item.answers),
         "document_tokens": token_counter()(item.context),
     }
@@ -161,6 +180,10 @@ def score_row(
         f1=None if multiple_choice else round(f1(result.answer, item.answers), 4),
         accuracy=accuracy,
         evidence_recall=evidence_recall(item.answers, item.context, evidence),
+        answer_or_evidence=holds_gold([result.answer, *(q.text for q in result.evidence)], item.answers, item.question),
+        grounded=result.grounded,
+        fallback=result.fallback,
+        raw_answer=result.raw_answer,
         kept_fraction=round(fraction, 4) if fraction is not None else None,
         calls=result.usage.calls,
         prompt_tokens=result.usage.prompt_tokens,
@@ -226,7 +249,7 @@ def run_qa(
     total = len(items) * len(strategies)
     for item in items:
         for strategy in strategies:
-            key = (item.id, strategy, model.name, window)
+            key = (item.id, strategy, model.name, window, profile_of(model).name)
             row = finished.get(key)
             resumed = row is not None
             if row is None:
@@ -263,6 +286,7 @@ def summarize_rows(rows: Iterable[QARow], strategies: Sequence[str]) -> dict[str
             f1=avg("f1"),
             accuracy=avg("accuracy"),
             evidence_recall=avg("evidence_recall"),
+            answer_or_evidence=avg("answer_or_evidence"),
             calls=sum(r.calls for r in mine),
             prompt_tokens=sum(r.prompt_tokens for r in mine),
             seconds=round(sum(r.seconds for r in mine), 3),

@@ -13,12 +13,13 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 
 from ..agents.manager import ManagerAgent
-from ..agents.notes import Evidence, NoteEntry, Notes
+from ..agents.notes import Evidence, NoteEntry, Notes, select_evidence, sentence_spans
 from ..documents import Document
 from ..errors import ConfigError, PipelineError
 from ..llm.base import Model, RunUsage
 from ..prompts import load_prompt
-from ..results import AnswerResult, Citation
+from ..llm.profiles import profile_of
+from ..results import AnswerResult, Citation, EvidenceQuote
 from ..splitters.relevance import (
     DEFAULT_QUESTION_TOKENS,
     DEFAULT_SEGMENT_TOKENS,
@@ -57,20 +58,57 @@ def key_context_budget(
     return budget
 
 
-def key_context_notes(selection: Selection) -> Notes:
+FALLBACK_SENTENCES = 2
+"""Sentences of a selected segment that stand as its evidence: what `evidence` shows and a
+base model's replaced answer quotes, instead of the whole segment."""
+
+
+def key_context_notes(selection: Selection, question: str = "") -> Notes:
     """The key context as the manager's notes: one entry per selected segment, whose evidence
-    is the segment itself (the manager's fallback when the model writes nothing)."""
+    is the segment's sentences that share most with the question (the best segment's
+    opening sentences when none shares a word), for the result's `evidence` and a base
+    model's fallback. The text the manager reads is the key context itself."""
     count = token_counter()
     entries = []
+    best_segment = None
     for i, (segment, score, keep) in enumerate(
         zip(selection.segments, selection.scores, selection.selected, strict=True)
     ):
         if keep:
             relevance = math.exp(-score) if selection.lower_is_better else score  # > 0, higher = better
-            evidence = Evidence(text=segment.text, start=segment.start, end=segment.end, lines=segment.lines, score=relevance)
-            entries.append(NoteEntry(chunk=i, source=segment.source, lines=segment.lines, evidence=(evidence,), relevance=relevance))
+            evidence = select_evidence(segment, mode="question", query=question, limit=FALLBACK_SENTENCES)
+            entries.append(NoteEntry(
+                chunk=i, source=segment.source, lines=segment.lines, evidence=tuple(evidence), relevance=relevance,
+            ))
+            if best_segment is None or relevance > best_segment[0]:
+                best_segment = (relevance, len(entries) - 1, segment)
+    if best_segment is not None and not any(e.evidence for e in entries):
+        _, at, segment = best_segment
+        spans = sentence_spans(segment.text)[:FALLBACK_SENTENCES]
+        if spans:
+            start, end = spans[0][0], spans[-1][1]
+            lines = (segment.lines[0] + segment.text.count("\n", 0, start),
+                     segment.lines[0] + segment.text.count("\n", 0, end))
+            opening = Evidence(
+                text=" ".join(segment.text[start:end].split()), start=segment.start + start,
+                end=segment.start + end, lines=lines, score=0.0,
+            )
+            entries[at] = entries[at].model_copy(update={"evidence": (opening,)})
     text = selection.context
     return Notes(entries=tuple(entries), text=text, tokens=count(text) if text else 0)
+
+
+def best_evidence(notes: Notes, limit: int = FALLBACK_SENTENCES) -> list[EvidenceQuote]:
+    """The notes' best evidence sentences, best first, with their citations."""
+    ranked = sorted(
+        ((ev.score, entry.relevance, ev, entry) for entry in notes.entries for ev in entry.evidence),
+        key=lambda t: (-t[0], -t[1]),
+    )
+    return [
+        EvidenceQuote(text=ev.text, source=entry.source, start=ev.start, end=ev.end, lines=ev.lines,
+                      section=entry.section)
+        for _, _, ev, entry in ranked[:limit]
+    ]
 
 
 class XL3MState(TypedDict, total=False):
@@ -120,7 +158,8 @@ async def axl3m(
     async def answer(state: XL3MState) -> dict[str, Any]:
         t = time.perf_counter()
         selection: Selection = found["selection"]
-        notes = key_context_notes(selection)
+        notes = key_context_notes(selection, state["question"])
+        found["notes"] = notes
         manager = ManagerAgent(
             model,
             mode="question",
@@ -131,6 +170,7 @@ async def axl3m(
             template=load_prompt(ANSWER_PROMPT),
         )
         result = await manager.arun([notes], question=state["question"])
+        found["manager"] = result
         usage.add(result.completion)
         timings["answer_s"] = round(time.perf_counter() - t, 3)
         return {"answer": result.answer}
@@ -161,6 +201,11 @@ async def axl3m(
         timings=timings,
         notes=[selection.context],
         segments=selection.segment_scores(),
+        profile=profile_of(model).name,
+        grounded=found["manager"].grounded,
+        fallback=found["manager"].fallback,
+        raw_answer=found["manager"].raw,
+        evidence=best_evidence(found["notes"]),
     )
 
 
