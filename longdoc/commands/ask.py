@@ -30,7 +30,14 @@ def register(app: typer.Typer) -> None:
         """Answer QUESTION from PATH: workers read it in order, a manager answers from their notes."""
         from .. import api
         from ..cli import cli_context
-        from .reading import ProgressPrinter, plan_json, print_plan, print_result, result_json, warn_fallback
+        from .reading import (
+            ProgressPrinter,
+            plan_json,
+            print_plan,
+            print_result,
+            result_json,
+            warn_fallback,
+        )
 
         c = cli_context(ctx)
         if strategy not in ("chain", "hierarchical", "xl3m"):

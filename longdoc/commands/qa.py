@@ -26,9 +26,9 @@ def qa_command(
 
     from ..cli import cli_context
     from ..evals.qa import STRATEGIES, QARow, run_qa, summarize_rows
-    from ..llm.profiles import profile_of
     from ..evals.qa_data import load_qa
     from ..llm import load_model
+    from ..llm.profiles import profile_of
     from ..splitters.relevance import SCORERS
 
     c = cli_context(ctx)

@@ -37,7 +37,14 @@ def register(app: typer.Typer) -> None:
         modules, responsibilities, public APIs and how they connect."""
         from .. import api
         from ..cli import cli_context
-        from .reading import ProgressPrinter, plan_json, print_plan, print_result, result_json, warn_fallback
+        from .reading import (
+            ProgressPrinter,
+            plan_json,
+            print_plan,
+            print_result,
+            result_json,
+            warn_fallback,
+        )
 
         c = cli_context(ctx)
         if strategy not in ("chain", "hierarchical"):

@@ -18,7 +18,15 @@ from ..llm.base import Model
 from ..llm.profiles import profile_of
 from ..results import AnswerResult
 from ..tokens import get_encoding, token_counter
-from .metrics import choice_accuracy, evidence_recall, exact_match, f1, holds_gold, mean, parse_options
+from .metrics import (
+    choice_accuracy,
+    evidence_recall,
+    exact_match,
+    f1,
+    holds_gold,
+    mean,
+    parse_options,
+)
 from .qa_data import QAItem
 
 STRATEGIES: tuple[str, ...] = ("chain", "hierarchical", "xl3m", "truncate")

@@ -17,8 +17,8 @@ from ..agents.notes import Evidence, NoteEntry, Notes, select_evidence, sentence
 from ..documents import Document
 from ..errors import ConfigError, PipelineError
 from ..llm.base import Model, RunUsage
-from ..prompts import load_prompt
 from ..llm.profiles import profile_of
+from ..prompts import load_prompt
 from ..results import AnswerResult, Citation, EvidenceQuote
 from ..splitters.relevance import (
     DEFAULT_QUESTION_TOKENS,
