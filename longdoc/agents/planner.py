@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import EmptyResponse
 from ..llm.base import Completion, Model, RunUsage
+from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import load_prompt
 
 SECTION_WORDS = 350
@@ -138,7 +139,8 @@ def parse_plan_lines(text: str) -> list[PlanLine]:
 
     Prose around the lines is skipped; a list that restarts at 1 ends the plan (a second plan
     after the first); a main point repeated (ignoring case and punctuation) is kept once;
-    a line whose main point has fewer than two words is dropped.
+    a line whose main point has fewer than two words is dropped, unless it is a numbered
+    short title of one real word ("1. Introduction (200 words)").
     """
     lines: list[PlanLine] = []
     seen: set[str] = set()
@@ -162,7 +164,10 @@ def parse_plan_lines(text: str) -> list[PlanLine]:
             budget = value if 10 <= value <= 20_000 else None
             body = body[: found.start()]
         point = _clean_point(body)
-        if len(_LETTER_WORD.findall(point)) < 2:
+        # A numbered line may be a short title ("1. Introduction (200 words)"); an
+        # unnumbered `Main Point:` line needs a phrase.
+        words = _LETTER_WORD.findall(point)
+        if len(words) < 2 and not (head and words and len(words[0]) >= 4):
             continue
         key = " ".join(w.lower() for w in re.findall(r"[^\W_]+", point))
         if key in seen:
@@ -305,6 +310,7 @@ class PlannerAgent:
         self.batch = max(2, batch)
         self.retries = retries
         self.template = load_prompt("write_plan")
+        self.profile: ModelProfile = profile_of(model)
         self.usage = RunUsage()
 
     async def aplan(self, instruction: str, target_words: int) -> Plan:
@@ -362,7 +368,7 @@ class PlannerAgent:
                 continue  # an attempt that gave nothing; re-ask
             self.usage.add(completion)
             cue = f"Paragraph {len(accepted) + 1} - Main Point:"
-            text = completion.text if not self.model.completion_style else cue + completion.text
+            text = completion.text if not self.profile.completion_style else cue + completion.text
             for line in parse_plan_lines(text):
                 key = line.main_point.lower()
                 if key in seen:
@@ -427,7 +433,7 @@ class PlannerAgent:
             planned_note=planned_note,
             first=len(accepted) + 1,
         )
-        if not self.model.completion_style:
+        if not self.profile.base_stops:
             request = request.model_copy(update={"stop": ()})
         elif count - len(accepted) > 1:
             stops = (*(s for s in request.stop if s != "\n\n"), "\n\n\n")

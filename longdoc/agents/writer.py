@@ -24,8 +24,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import ContextLengthExceeded, EmptyResponse, PipelineError
 from ..llm.base import CompletionRequest, Model, RunUsage
+from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import load_prompt
 from ..tokens import count_tokens
+from .cleaning import strip_reasoning
 from .length import (
     count_words,
     drop_unfinished_sentence,
@@ -252,11 +254,20 @@ def next_opener(text: str, calls: int) -> str:
     return CONTINUATION_OPENERS[(calls - 1) % count]
 
 
+_BLOCK_START = re.compile(r"(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>\s|\|)")
+"""A continuation that opens a Markdown block (heading, list item, quote, table row)."""
+
+
 def _join(text: str, new_text: str) -> str:
+    """`text` continued by `new_text`: as written when either side brings its whitespace,
+    else one space (the sentence or paragraph runs on), or a blank line before a Markdown
+    block the continuation opens."""
     if not text:
         return new_text.lstrip()
     if not new_text or new_text[0].isspace() or text[-1].isspace():
         return text + new_text
+    if _BLOCK_START.match(new_text):
+        return text + "\n\n" + new_text
     return text + " " + new_text
 
 
@@ -278,6 +289,7 @@ class WriterAgent:
         self.trim_above = trim_above
         self.max_continuations = max_continuations
         self.template = load_prompt("write_section")
+        self.profile: ModelProfile = profile_of(model)
         self.usage = RunUsage()
 
     def _request(
@@ -309,7 +321,8 @@ class WriterAgent:
         def render(context_text: str, context_plain: str, around: int | None) -> CompletionRequest:
             note = f"The text so far:\n{context_plain}\n" if context_plain else ""
             return self.template.request(
-                max_tokens=max_tokens,
+                max_tokens=max_tokens + self.profile.reasoning_tokens,
+                base_stops=self.profile.base_stops,
                 plan=plan.outline(None if around is None else index, around=around).replace("-> ", "   "),
                 marked_plan=plan.outline(index, around=around),
                 context_text=context_text,
@@ -318,7 +331,7 @@ class WriterAgent:
             )
 
         empty = render("", "", around)
-        if self.model.completion_style:
+        if self.profile.completion_style:
             empty_text = empty.prompt or ""
         else:
             empty_text = "\n".join(m.content for m in empty.messages)
@@ -375,7 +388,9 @@ class WriterAgent:
             # carries on from "Moreover," where it would not from a bare full stop.
             # The same when the last call ended by choice (a stop sequence), not by its limit.
             # A section still empty after a stall is started with an opener too.
-            reopen = stalls > 0 or (bool(text) and last_finish != "length")
+            # A chat model is asked to continue the section as it stands: no words are put
+            # in its mouth (its profile has no openers).
+            reopen = self.profile.writer_openers and (stalls > 0 or (bool(text) and last_finish != "length"))
             cue = ("\n\n" if text else "") + next_opener(text, calls) if reopen else ""
             request = self._request(plan, index, budget, written, text + cue, max_tokens)
             if stalls:
@@ -395,11 +410,17 @@ class WriterAgent:
                 continue
             self.usage.add(completion)
             last_finish = completion.finish_reason
-            piece = _finished_piece(cue, _clean(completion.text), completion.finish_reason)
+            reply = strip_reasoning(completion.text)
+            if self.profile.repair_output:
+                reply = _clean(reply)
+            elif not text:
+                reply = reply.lstrip()
+            piece = _finished_piece(cue, reply, completion.finish_reason)
             if piece and ends_mid_sentence(piece):
                 last_finish = "length"  # one unfinished sentence: the next call finishes it
-            combined = repetition.repair(_join(text, piece))
-            if len(combined) < len(_join(text, piece).strip()):
+            joined = _join(text, piece)
+            combined = repetition.repair(joined) if self.profile.repair_output else joined.strip()
+            if len(combined) < len(joined.strip()):
                 repaired = True
             # Progress is what the model wrote: the opener we cued with does not count.
             gained = count_words(combined) - count_words(text) - (count_words(cue) if piece else 0)
