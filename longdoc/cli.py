@@ -37,7 +37,7 @@ COMMAND_MODULES: list[str] = [
 ]
 """Modules that add commands, in the order they appear in `--help`."""
 
-GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir", "--profile"}
+GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir", "--profile", "--max-output"}
 GLOBAL_FLAGS = {"--no-cache", "--quiet", "-q", "--json"}
 
 app = typer.Typer(
@@ -114,6 +114,15 @@ def _global_options(
             "(chat, the model's text as written). Default: from the model.",
         ),
     ] = None,
+    max_output: Annotated[
+        int | None,
+        typer.Option(
+            "--max-output",
+            envvar="LONGDOC_MAX_OUTPUT",
+            help="Output tokens each call may spend thinking before its answer (reasoning "
+            "models; default 4096 for known ones, 0 otherwise).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -125,6 +134,7 @@ def _global_options(
         cache=False if no_cache else None,
         cache_dir=cache_dir,
         profile=profile,
+        max_output=max_output,
     )
     ctx.obj = CliContext(settings=settings, json=json_output, quiet=quiet)
 

@@ -45,6 +45,9 @@ class Settings(BaseModel):
     """Prompt an `openai` endpoint through its completions endpoint with the base-model
     rendering (for base models served by vLLM, SGLang, llama.cpp); None/False = chat.
     The `local` model is always completion-style. Env: LONGDOC_COMPLETION_STYLE=1."""
+    max_output: int | None = Field(default=None, ge=0)
+    """Output tokens every call may spend thinking before its answer (reasoning models);
+    None = 4,096 for known reasoning models, 0 for others. Env: LONGDOC_MAX_OUTPUT."""
     profile: str | None = None
     """`base` or `instruct` (see llm.profiles); None = the backend's own: `base` for the
     embedded base model and completion-style endpoints, `instruct` for chat endpoints.
@@ -95,6 +98,8 @@ class Settings(BaseModel):
             values["model"] = env_model
         if os.environ.get("LONGDOC_COMPLETION_STYLE", "").strip().lower() in ("1", "true", "yes"):
             values["completion_style"] = True
+        if os.environ.get("LONGDOC_MAX_OUTPUT", "").strip():
+            values["max_output"] = os.environ["LONGDOC_MAX_OUTPUT"].strip()
         if os.environ.get("LONGDOC_PROFILE", "").strip():
             values["profile"] = os.environ["LONGDOC_PROFILE"]
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -103,7 +103,8 @@ def truncate_answer(document: Document, question: str, model: Model, window: int
     from ..prompts import load_prompt
 
     started = time.perf_counter()
-    budget = key_context_budget(window, question, answer_tokens=MANAGER_OUTPUT_QUESTION, prompt=TRUNCATE_PROMPT)
+    reserve = MANAGER_OUTPUT_QUESTION + profile_of(model).reasoning_tokens
+    budget = key_context_budget(window, question, answer_tokens=reserve, prompt=TRUNCATE_PROMPT)
     encoding = get_encoding()
     ids = encoding.encode_ordinary(document.text)
     kept_ids = ids[:budget]

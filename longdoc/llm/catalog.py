@@ -64,3 +64,18 @@ def cost_usd(price: tuple[float, float] | None, prompt_tokens: int, completion_t
     if price is None:
         return None
     return (prompt_tokens * price[0] + completion_tokens * price[1]) / 1e6
+
+
+REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5", "deepseek-r1", "qwq", "qwen3")
+"""Model names (or their last path part, as vLLM and Ollama serve them) of models that
+think before they answer: OpenAI's o-series and gpt-5, DeepSeek-R1 and its distills, QwQ,
+Qwen3 (whose `<think>` is on by default)."""
+
+REASONING_ALLOWANCE = 4096
+"""Output tokens reserved for a reasoning model's thinking on top of each answer: enough
+for most questions at low or medium effort; `--max-output` sets another."""
+
+
+def is_reasoning_model(model: str) -> bool:
+    name = model.lower().rsplit("/", 1)[-1]
+    return name.startswith(REASONING_PREFIXES) or "-r1" in name

@@ -24,6 +24,7 @@ from ..config import FAKE_MODEL, LOCAL_MODEL, Settings
 from ..errors import ConfigError
 from .base import Model
 from .cache import CachedModel, CallLog, endpoint_identity
+from .catalog import REASONING_ALLOWANCE, is_reasoning_model
 from .fake import FakeModel
 from .limits import BoundedModel, endpoint_limit
 from .local import LocalModel
@@ -103,6 +104,11 @@ def backend_for(settings: Settings) -> Model:
             "OpenAI, or --base-url (OPENAI_BASE_URL) for another server, or use --model local"
         )
     profile = resolved_profile(settings, completion_style=bool(settings.completion_style))
+    thinking = settings.max_output
+    if thinking is None and settings.model and is_reasoning_model(settings.model):
+        thinking = REASONING_ALLOWANCE
+    if thinking:
+        profile = profile.model_copy(update={"reasoning_tokens": thinking})
     return OpenAIModel(
         profile=profile,
         model=settings.model,

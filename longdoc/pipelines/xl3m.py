@@ -143,7 +143,8 @@ async def axl3m(
     async def select(state: XL3MState) -> dict[str, Any]:
         t = time.perf_counter()
         q = state.get("question")
-        room = budget or key_context_budget(window, q or "", answer_tokens=answer_tokens)
+        reserve = answer_tokens + profile_of(model).reasoning_tokens  # a reasoning model thinks first
+        room = budget or key_context_budget(window, q or "", answer_tokens=reserve)
         selection = await aselect_key_context(
             documents, q, scorer, budget=room, segment_tokens=segment_tokens, question_tokens=question_tokens
         )
