@@ -16,6 +16,7 @@ from ..llm.base import Completion, CompletionRequest, Model
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
 from .cleaning import clean_reply
+from .extractive import book_summary, question_answer, repository_summary
 from .notes import Mode, Notes, TokenCounter, is_grounded, render_entries
 from .worker import (
     acomplete_or_empty,
@@ -191,28 +192,13 @@ class ManagerAgent:
         )
 
     def _from_notes(self, groups: Sequence[Notes]) -> str:
+        """An extractive answer from the notes (see agents.extractive)."""
         entries = [e for g in groups for e in g.entries]
         if self.mode == "question":
-            best = sorted((ev for e in entries for ev in e.evidence), key=lambda ev: -ev.score)
-            if best:
-                # Within a quarter of the best score; written so that the best piece is
-                # always kept, whatever the sign of the scores.
-                floor = best[0].score - 0.25 * abs(best[0].score)
-                top = [ev for ev in best if ev.score >= floor][:2]
-                return " ".join(ev.text for ev in top)
-            notes = [e.note for e in sorted(entries, key=lambda e: -e.relevance) if e.note]
-            return notes[0] if notes else "The document does not say."
-        # Summary modes: each part's own note where the model wrote one, else its first
-        # evidence, in reading order, up to about the words asked for.
-        pieces, words = [], 0
-        for entry in entries:
-            piece = entry.note or (entry.evidence[0].text if entry.evidence else "")
-            if piece and self.mode == "repository":
-                piece = f"{entry.source}: {piece.strip(chr(34) + chr(39) + ' #')}"
-            if piece and words < self.words:
-                pieces.append(piece if piece.endswith((".", "!", "?")) else piece + ".")
-                words += len(piece.split())
-        return " ".join(pieces)
+            return question_answer(entries)
+        if self.mode == "repository":
+            return repository_summary(entries, self.words)
+        return book_summary(entries, self.words)
 
     def run(self, groups: Sequence[Notes], *, question: str = "") -> ManagerResult:
         """Answer `question` (or summarize) from the final notes of each chain in `groups`."""

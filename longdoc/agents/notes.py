@@ -415,6 +415,7 @@ def select_evidence(
             if score > 0:
                 scored.append((score / math.sqrt(1 + len(words) / 12), start, end))
     elif mode == "repository":
+        prose_seen = False
         for n, (start, end) in enumerate(spans):
             line = chunk.text[start:end]
             if chunk.start == 0 and n < 6 and _LEADING_COMMENT.match(line):
@@ -423,7 +424,9 @@ def select_evidence(
                 scored.append((3.0, start, end))
             elif _HEADING.match(line):
                 scored.append((2.5, start, end))
-            elif not code and start == spans[0][0]:
+            elif not code and not prose_seen and not line.lstrip().startswith(("<", "[!", "![", "[![", "```")):
+                # a document's first sentence of prose (past its title and badges) says what it is about
+                prose_seen = True
                 scored.append((2.0, start, end))
         limit = max(limit, 6)
     else:
