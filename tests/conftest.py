@@ -20,7 +20,30 @@ def _isolated_environment(tmp_path, monkeypatch, model_dir):
         "TIKTOKEN_CACHE_DIR",
         "LONGDOC_API_KEY",
         "LONGDOC_COMPLETION_STYLE",
+        "LONGDOC_PROFILE",
+        "LONGDOC_MAX_OUTPUT",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LONGDOC_CACHE_DIR", str(tmp_path / "longdoc-cache"))
     monkeypatch.setenv("LONGDOC_MODEL_DIR", str(model_dir))
+
+
+RENDERINGS = ("completion", "chat")
+"""The two renderings every agent and pipeline test runs on: a base model's completion
+prompts (profile `base`) and a chat model's messages (profile `instruct`)."""
+
+
+def use_rendering(rendering: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every FakeModel built without an explicit style, and every `--model fake`
+    the settings load, use `rendering` (and the profile it implies)."""
+    from longdoc.llm.fake import FakeModel
+
+    chat = rendering == "chat"
+    original = FakeModel.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs.setdefault("completion_style", not chat)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FakeModel, "__init__", init)
+    monkeypatch.setenv("LONGDOC_PROFILE", "instruct" if chat else "base")

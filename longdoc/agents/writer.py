@@ -419,7 +419,9 @@ class WriterAgent:
             if piece and ends_mid_sentence(piece):
                 last_finish = "length"  # one unfinished sentence: the next call finishes it
             joined = _join(text, piece)
-            combined = repetition.repair(joined) if self.profile.repair_output else joined.strip()
+            # On every profile: a repeated sentence or a phrase loop is never the model's good
+            # output, and counting it as progress would let a looping model fill its budget.
+            combined = repetition.repair(joined)
             if len(combined) < len(joined.strip()):
                 repaired = True
             # Progress is what the model wrote: the opener we cued with does not count.

@@ -43,24 +43,39 @@ def content_words(text: str) -> set[str]:
     return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOPWORDS}
 
 
+def sent_text(request: CompletionRequest, completion_style: bool) -> str:
+    """The text a backend of that style is sent: the completion prompt, or the messages."""
+    if not completion_style and request.messages:
+        return "\n\n".join(m.content for m in request.messages)
+    return request_text(request)
+
+
 def split_question(text: str) -> tuple[str, str]:
-    """(material, question): the question is the line after the last `Question:`."""
+    """(material, question): the question is the line after the last `Question:`; the
+    material is everything else (a chat prompt puts the question first)."""
     head, sep, tail = text.rpartition("Question:")
     if not sep:
         return text, ""
-    return head, tail.split("\n", 1)[0]
+    question, _, rest = tail.partition("\n")
+    return head + rest, question
 
 
-def overlap_rule(request: CompletionRequest, *, max_sentences: int = 3) -> str:
-    """Sentences of the prompt sharing the most content words with its question."""
-    material, question = split_question(request_text(request))
+def overlap_rule(
+    request: CompletionRequest, *, max_sentences: int | None = 3, completion_style: bool = True
+) -> str:
+    """Sentences of the prompt sharing the most content words with its question (at most
+    `max_sentences`; None: every one, in text order)."""
+    text = sent_text(request, completion_style)
+    if not completion_style and request.messages:  # the instructions are not material
+        text = "\n\n".join(m.content for m in request.messages if m.role != "system")
+    material, question = split_question(text)
     wanted = content_words(question)
     sentences = [s.strip() for s in _SENTENCE.findall(material) if s.strip()]
     if not wanted:
         return " ".join(sentences[:max_sentences])
     scored = [(len(content_words(s) & wanted), i, s) for i, s in enumerate(sentences)]
     best = sorted((item for item in scored if item[0] > 0), key=lambda t: (-t[0], t[1]))
-    chosen = sorted(best[:max_sentences], key=lambda t: t[1])
+    chosen = sorted(best if max_sentences is None else best[:max_sentences], key=lambda t: t[1])
     return " ".join(s for _, _, s in chosen)
 
 
@@ -106,10 +121,24 @@ class FakeModel:
         self.completion_style = completion_style
         self.profile = profile or default_profile(completion_style)
         self._queue: deque[str | Completion] = deque(replies)
-        self._rule: Rule = rule or overlap_rule
+        # A chat model stands in for a capable reader: it keeps every relevant sentence it
+        # was given (the earlier notes carried forward); a base model quotes a few.
+        self._rule: Rule = rule or self.default_rule
         self._logprobs_rule: LogprobsRule = logprobs_rule or overlap_logprobs
         self._lock = threading.Lock()
         self.history: list[CompletionRequest] = []
+
+    def default_rule(self, request: CompletionRequest) -> str:
+        """The reply with no script: `overlap_rule` over the text this model is sent. A chat
+        model stands in for a capable reader and keeps every relevant sentence it was given
+        (the earlier notes carried forward); a base model quotes three."""
+        return overlap_rule(
+            request, completion_style=self.completion_style, max_sentences=3 if self.completion_style else None
+        )
+
+    def sent(self, request: CompletionRequest) -> str:
+        """The text of `request` as this model's rendering sends it (see `sent_text`)."""
+        return sent_text(request, self.completion_style)
 
     def enqueue(self, *replies: str | Completion) -> None:
         with self._lock:
@@ -132,7 +161,7 @@ class FakeModel:
         logprobs = None
         if request.logprobs is not None:
             logprobs = self._logprobs_rule(request, text)
-        prompt_tokens = len(request_text(request).split())
+        prompt_tokens = len(sent_text(request, self.completion_style).split())
         return Completion(
             text=text,
             model=self.name,

@@ -42,22 +42,30 @@ def test_worker_keeps_verbatim_evidence_with_real_offsets():
     assert "71432" in result.notes.text
 
 
-def test_an_invented_note_is_not_passed_on():
+def test_an_invented_note_is_dropped_on_base_and_kept_as_written_on_instruct(rendering):
     _, chunk = chunk_of()
-    result = worker(FakeModel(["The passkey is 99999, hidden under the mat."])).run(
-        chunk, Notes(), question="Where is the key hidden?"
-    )
-    assert result.entries[0].note == ""
-    assert "99999" not in result.notes.text
+    invented = "The passkey is 99999, hidden under the mat."
+    result = worker(FakeModel([invented])).run(chunk, Notes(), question="Where is the key hidden?")
+    if rendering == "completion":  # a base model's invention is not passed on
+        assert result.entries[0].note == ""
+        assert "99999" not in result.notes.text
+    else:  # a chat model's notes are its own: passed on whole, never rewritten
+        assert result.notes.text == invented
 
 
-def test_a_grounded_note_is_kept_and_prior_notes_are_not_repeated():
+def test_a_grounded_note_is_kept_and_prior_notes_are_not_repeated(rendering):
     _, chunk = chunk_of()
     agent = worker(FakeModel(["Eugene studies law in Paris.", "Eugene studies law in Paris."]))
     first = agent.run(chunk, Notes(), question="What does Eugene study?")
     assert first.entries[0].note == "Eugene studies law in Paris."
     second = agent.run(chunk, first.notes, question="What does Eugene study?")
-    assert second.entries[0].note == ""  # already in the notes
+    if rendering == "completion":
+        assert second.entries[0].note == ""  # already in the notes
+    else:  # the chat worker's notes replace the earlier ones: said once, as it wrote them
+        assert second.notes.text == "Eugene studies law in Paris."
+        # beside them, for citations: the sentence of the chunk they draw on
+        evidence = [ev.text for entry in second.notes.entries for ev in entry.evidence]
+        assert evidence and all("Eugene studies law" in text for text in evidence)
 
 
 def test_the_notes_never_exceed_their_cap():
@@ -141,8 +149,11 @@ def test_bundled_chunks_each_get_their_entry():
     model = FakeModel(["It adds and subtracts."])
     result = worker(model, mode="repository").run([first, second], Notes())
     assert [e.source for e in result.entries] == ["a.py", "b.py"]
-    assert "=== a.py, lines 1-2 ===" in model.history[0].prompt
-    assert "def sub(a, b):" in result.notes.text
+    assert "=== a.py, lines 1-2 ===" in model.sent(model.history[0])
+    if model.completion_style:  # the pipeline's own quotes carry a base model's notes
+        assert "def sub(a, b):" in result.notes.text
+    else:  # a chat model's note is passed on as it wrote it
+        assert "It adds and subtracts." in result.notes.text
 
 
 def test_repository_evidence_is_the_public_surface():
@@ -178,16 +189,22 @@ def test_clean_output_drops_echoed_scaffolding_but_keeps_a_quoted_sentence():
     assert clean_output(raw, prompt=prompt) == "The secret passcode for the vault is 4417."
 
 
-def test_manager_answers_from_notes_and_falls_back_to_evidence():
+def test_manager_answers_from_notes_and_falls_back_to_evidence_on_base_only(rendering):
     _, chunk = chunk_of()
-    notes = worker(FakeModel([""])).run(chunk, Notes(), question="What is the passkey?").notes
-    manager = ManagerAgent(FakeModel(["A passkey opens cars and trucks everywhere."]), mode="question",
+    note = "" if rendering == "completion" else "- The passkey is 71432."
+    notes = worker(FakeModel([note])).run(chunk, Notes(), question="What is the passkey?").notes
+    unsupported = "A passkey opens cars and trucks everywhere."
+    manager = ManagerAgent(FakeModel([unsupported]), mode="question",
                            max_tokens=64, counter=COUNT, notes_cap=1000, window=4096)
     result = manager.run([notes], question="What is the passkey?")
-    assert result.fallback and result.answer == "The passkey is 71432."
+    assert result.grounded is False and result.raw == unsupported
+    if rendering == "completion":
+        assert result.fallback and result.answer == "The passkey is 71432."
+    else:  # reported, never imposed
+        assert not result.fallback and result.answer == unsupported
     good = ManagerAgent(FakeModel(["The passkey is 71432."]), mode="question", max_tokens=64,
                         counter=COUNT, notes_cap=1000, window=4096).run([notes], question="What is the passkey?")
-    assert not good.fallback and good.answer == "The passkey is 71432."
+    assert not good.fallback and good.grounded and good.answer == "The passkey is 71432."
 
 
 def test_manager_merges_group_notes_within_its_cap():
@@ -198,5 +215,5 @@ def test_manager_merges_group_notes_within_its_cap():
     model = FakeModel(["Eugene meets three friends."])
     manager = ManagerAgent(model, mode="book", max_tokens=64, counter=COUNT, notes_cap=90, window=4096)
     result = manager.run(groups)
-    assert "Part 1 of 3" in model.history[0].prompt and "Part 3 of 3" in model.history[0].prompt
+    assert "Part 1 of 3" in model.sent(model.history[0]) and "Part 3 of 3" in model.sent(model.history[0])
     assert COUNT(result.notes_text) <= 90

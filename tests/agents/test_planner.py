@@ -23,6 +23,12 @@ def plan_for(model, instruction="Write an article about coral reefs.", words=140
     return asyncio.run(PlannerAgent(model, **kw).aplan(instruction, words))
 
 
+def planned(rendering: str, first: int, text: str) -> str:
+    """A plan reply that starts at paragraph `first`: a base model continues the prompt's
+    cue ("Paragraph N - Main Point:"), a chat model writes the whole line."""
+    return text if rendering == "completion" else f"Paragraph {first} - Main Point:{text}"
+
+
 def test_parses_the_reference_format():
     text = (
         "Paragraph 1 - Main Point: Introduce coral reefs and where they grow. - Word Count: 300 words\n"
@@ -74,11 +80,11 @@ def test_plan_model_rejects_budgets_that_do_not_sum():
         Plan(instruction="x", target_words=1000, sections=())
 
 
-def test_a_clean_model_plan_is_kept_with_budgets_summing_to_target():
+def test_a_clean_model_plan_is_kept_with_budgets_summing_to_target(rendering):
     model = FakeModel(
         [
-            " Introduce coral reefs. - Word Count: 300 words\n"
-            "Paragraph 2 - Main Point: Explain coral biology. - Word Count: 400 words\n"
+            planned(rendering, 1, " Introduce coral reefs. - Word Count: 300 words\n")
+            + "Paragraph 2 - Main Point: Explain coral biology. - Word Count: 400 words\n"
             "Paragraph 3 - Main Point: Describe reef threats. - Word Count: 500 words\n"
             "Paragraph 4 - Main Point: Conclude with conservation. - Word Count: 300 words\n"
         ]
@@ -90,20 +96,23 @@ def test_a_clean_model_plan_is_kept_with_budgets_summing_to_target():
     assert plan.total_words == 1400
 
 
-def test_an_incomplete_plan_is_re_asked_for_the_missing_sections():
+def test_an_incomplete_plan_is_re_asked_for_the_missing_sections(rendering):
     model = FakeModel(
         [
-            " Introduce coral reefs. - Word Count: 300 words\n"
-            "Paragraph 2 - Main Point: Explain coral biology. - Word Count: 400 words\n",
-            " Describe reef threats. - Word Count: 300 words\n"
-            "Paragraph 4 - Main Point: Conclude with conservation. - Word Count: 300 words\n",
+            planned(rendering, 1, " Introduce coral reefs. - Word Count: 300 words\n")
+            + "Paragraph 2 - Main Point: Explain coral biology. - Word Count: 400 words\n",
+            planned(rendering, 3, " Describe reef threats. - Word Count: 300 words\n")
+            + "Paragraph 4 - Main Point: Conclude with conservation. - Word Count: 300 words\n",
         ]
     )
     plan = plan_for(model)
     assert len(model.history) == 2
-    # The re-ask shows what is planned already and cues the next paragraph number.
-    assert request_text(model.history[1]).rstrip().endswith("Paragraph 3 - Main Point:")
-    assert "Explain coral biology." in request_text(model.history[1])
+    # The re-ask shows what is planned already and asks for (a base model: cues) the next lines.
+    if rendering == "completion":
+        assert request_text(model.history[1]).rstrip().endswith("Paragraph 3 - Main Point:")
+    else:
+        assert "Give the lines for paragraphs 3 to 4 only." in model.sent(model.history[1])
+    assert "Explain coral biology." in model.sent(model.history[1])
     assert [s.main_point for s in plan.sections] == [
         "Introduce coral reefs.",
         "Explain coral biology.",
@@ -125,9 +134,9 @@ def test_an_unusable_plan_is_derived_from_the_instruction_and_says_so():
     assert len(model.history) == 3  # first call + PLAN_RETRIES re-asks
 
 
-def test_a_half_plan_is_completed_and_marked_repaired():
+def test_a_half_plan_is_completed_and_marked_repaired(rendering):
     model = FakeModel(
-        [" Introduce coral reefs. - Word Count: 350 words\nParagraph 2 - Main Point: Explain coral biology.\n"],
+        [planned(rendering, 1, " Introduce coral reefs. - Word Count: 350 words\nParagraph 2 - Main Point: Explain coral biology.\n")],
         rule=lambda req: "\n\n",
     )
     plan = plan_for(model, words=1400)

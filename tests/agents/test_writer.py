@@ -47,15 +47,20 @@ def make_plan(*budgets: int) -> Plan:
     )
 
 
-def test_a_short_section_is_continued_until_it_reaches_its_budget():
+def test_a_short_section_is_continued_until_it_reaches_its_budget(rendering):
     model = scaled_writer(0.3)
     draft = asyncio.run(WriterAgent(model).awrite(make_plan(400, 400), 0, []))
     assert draft.words >= 0.95 * 400  # near the budget, not 70% of it
     assert draft.continuations >= 2
-    # A continuation shows the section so far at the end of the prompt, to be continued
-    # (after a paragraph opener, since the first answer stopped by choice).
+    # A continuation shows the section so far at the end of the prompt, to be continued:
+    # a base model after a paragraph opener (its first answer stopped by choice), a chat
+    # model as it stands, with no words put in its mouth.
     first_piece = prose(120, 1)
-    assert request_text(model.history[1]).endswith(first_piece + "\n\nMoreover,")
+    if rendering == "completion":
+        assert request_text(model.history[1]).endswith(first_piece + "\n\nMoreover,")
+    else:
+        assert model.sent(model.history[1]).rstrip().endswith(first_piece)
+        assert not any(o in draft.text for o in CONTINUATION_OPENERS)
 
 
 def test_a_far_too_long_section_is_trimmed_at_a_sentence_end():
@@ -80,8 +85,10 @@ def test_a_model_that_writes_nothing_raises_and_leaks_no_text():
         asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
     assert info.value.stage == "write"
     assert len(model.history) == 5  # first call and MAX_STALLS stalled retries, then it gives up
-    # the retries of a still empty section were started with openers
-    assert request_text(model.history[1]).endswith("words):\nMoreover,")
+    if model.completion_style:  # a base model's retries of an empty section start with openers
+        assert request_text(model.history[1]).endswith("words):\nMoreover,")
+    else:  # a chat model is asked again, with nothing put in its mouth
+        assert not any(o in model.sent(r) for r in model.history for o in CONTINUATION_OPENERS)
 
 
 def test_an_optional_section_left_empty_comes_back_empty():
@@ -138,11 +145,15 @@ def test_an_empty_response_counts_as_a_stall_not_a_failure():
     assert draft.calls == 2
 
 
-def test_a_stalled_section_is_reopened_with_a_connective():
+def test_a_stalled_section_is_reopened_with_a_connective(rendering):
     first = prose(60, 21)
     replies = iter([first, "", " the valley keeps its copper signal for the winter market. " + prose(200, 22)])
     model = FakeModel(rule=lambda request: next(replies, ""))
     draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
+    if rendering == "chat":  # a chat model's continuation is joined as written, no connective
+        assert not any(o in draft.text for o in CONTINUATION_OPENERS)
+        assert first + " the valley keeps its copper signal" in draft.text
+        return
     # The first call stopped by choice, so the next ones were cued with paragraph openers;
     # the opener that got an answer stays in the text.
     assert request_text(model.history[1]).endswith(first + "\n\nMoreover,")
@@ -151,11 +162,14 @@ def test_a_stalled_section_is_reopened_with_a_connective():
     assert draft.words >= 0.7 * 300
 
 
-def test_echoed_plan_lines_are_not_counted_as_text():
+def test_echoed_plan_lines_are_not_counted_as_text(rendering):
     echo = "   2. Describe the characteristics of a good cactus. (about 50 words)\n"
     replies = iter([echo + prose(250, 31)])
     model = FakeModel(rule=lambda request: next(replies, prose(100, 32)))
     draft = asyncio.run(WriterAgent(model).awrite(make_plan(300), 0, []))
+    if rendering == "chat":  # echo cutting is a base-model guard: a chat model's list stays
+        assert draft.text.startswith("2. Describe the characteristics of a good cactus.")
+        return
     assert "characteristics of a good cactus" not in draft.text
     assert "words)" not in draft.text
 

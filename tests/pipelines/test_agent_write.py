@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import random
 import re
 
@@ -42,6 +43,9 @@ class Author:
         self.share = share
         self.fail_at_section = fail_at_section
         self.seeds = itertools.count(100)
+        # On the chat rendering (tests/conftest.py sets the profile) it writes whole plan
+        # lines, as a chat model does; a base model continues the prompt's cue.
+        self.chat = os.environ.get("LONGDOC_PROFILE") == "instruct"
 
     def __call__(self, request) -> str:
         text = request_text(request)
@@ -49,7 +53,7 @@ class Author:
             first = int(text.rsplit("Paragraph ", 1)[1].split()[0])
             count = int(text.rsplit("Plan (", 1)[1].split()[0])
             return "".join(
-                f"{'' if n == first else f'Paragraph {n} - Main Point:'} Describe aspect {n} of the valley. "
+                f"{'' if n == first and not self.chat else f'Paragraph {n} - Main Point:'} Describe aspect {n} of the valley. "
                 f"- Word Count: 300 words\n"
                 for n in range(first, count + 1)
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from longdoc.agents.worker import request_tokens
 from longdoc.config import Settings
 from longdoc.documents import Chunk, Document, LineIndex
 from longdoc.errors import ModelError, PipelineError
-from longdoc.llm.fake import FakeModel, overlap_rule
+from longdoc.llm.fake import FakeModel
 from longdoc.pipelines import chain_of_agents as coa
 from longdoc.tokens import count_tokens, token_counter
 
@@ -68,9 +69,9 @@ def test_each_worker_reads_the_previous_notes_and_the_manager_the_last(tmp_path)
     assert len(model.history) == result.usage.calls == len(chunks) + 1
     assert len(result.notes) == len(chunks)
     for i in range(1, len(chunks)):
-        assert result.notes[i - 1] in model.history[i].prompt
-        assert chunks[i].text in model.history[i].prompt
-    manager_prompt = model.history[-1].prompt
+        assert result.notes[i - 1] in model.sent(model.history[i])
+        assert chunks[i].text in model.sent(model.history[i])
+    manager_prompt = model.sent(model.history[-1])
     assert result.notes[-1] in manager_prompt
     assert not any(chunk.text in manager_prompt for chunk in chunks)
     # The facts pile up in reading order and reach the answer.
@@ -81,9 +82,23 @@ def test_each_worker_reads_the_previous_notes_and_the_manager_the_last(tmp_path)
     assert "colour0" in result.answer  # the fake manager quotes the notes it was given
 
 
+def notes_shown(prompt: str) -> str:
+    """The notes block of a summary worker's prompt, in either rendering."""
+    if "Notes from earlier parts:\n" in prompt:  # completion
+        return prompt.split("Notes from earlier parts:\n", 1)[1].rsplit("\n\nstory.txt", 1)[0]
+    return prompt.split("Notes so far:\n", 1)[1].split("\n\nPart ", 1)[0]  # chat
+
+
+def latest_lantern(request) -> str:
+    """A summary worker that notes the last lantern fact it was given (its own part's)."""
+    sent = request.prompt if request.prompt is not None else request.messages[-1].content
+    facts = re.findall(r"The lantern number \d+ is painted colour\d+\.", sent)
+    return facts[-1] if facts else "Nothing new."
+
+
 def test_summary_workers_read_the_latest_notes_and_the_manager_all_of_them(tmp_path):
     doc, chunks = paragraph_chunks(write_story(tmp_path, parts=12))
-    model = FakeModel(context_window=2048)
+    model = FakeModel(context_window=2048, rule=latest_lantern)
     result = longdoc.summarize(doc, model=model, chunks=chunks, settings=settings_in(tmp_path, window=2048))
     assert result.chunks == 12
     counter = token_counter()
@@ -91,13 +106,12 @@ def test_summary_workers_read_the_latest_notes_and_the_manager_all_of_them(tmp_p
     assert run.budget.worker_notes < run.budget.notes_cap
     assert len(model.history) == len(chunks) + 1
     for i in range(1, len(chunks)):
-        prompt = model.history[i].prompt
+        prompt = model.sent(model.history[i])
         assert chunks[i].text in prompt
         if i > 1:  # the last part read is always in view (its lantern fact, at least)
             assert f"colour{i - 1}" in prompt
-        notes_shown = prompt.split("Notes from earlier parts:\n", 1)[1].rsplit("\n\nstory.txt", 1)[0]
-        assert counter(notes_shown) <= run.budget.worker_notes
-    manager_prompt = model.history[-1].prompt
+        assert counter(notes_shown(prompt)) <= run.budget.worker_notes
+    manager_prompt = model.sent(model.history[-1])
     assert "colour0" in manager_prompt and "colour11" in manager_prompt
 
 
@@ -115,8 +129,8 @@ def test_a_gutenberg_books_header_and_licence_are_not_read(tmp_path):
     result = longdoc.summarize(path, model=model, settings=settings_in(tmp_path, window=2048))
     assert result.chunks >= 2
     workers = model.history[:-1]
-    assert all("Gutenberg" not in r.prompt for r in workers)
-    assert "colour1." in workers[0].prompt and "colour79." in workers[-1].prompt
+    assert all("Gutenberg" not in model.sent(r) for r in workers)
+    assert "colour1." in model.sent(workers[0]) and "colour79." in model.sent(workers[-1])
     for citation in result.citations:
         assert text.index("CHAPTER 1") <= citation.start < citation.end <= text.index("*** END OF")
 
@@ -192,19 +206,20 @@ def test_a_crashed_run_resumes_without_repeating_completed_calls(tmp_path, strat
     def crashing(request):
         if len(crashing_model.history) == crash_at:
             raise ModelError("injected failure", model="fake")
-        return overlap_rule(request)
+        return crashing_model.default_rule(request)
 
     crashing_model = FakeModel(rule=crashing)
+    sent = crashing_model.sent
     with pytest.raises(ModelError):
         longdoc.ask(doc, QUESTION, strategy=strategy, model=crashing_model, chunks=chunks, settings=settings)
-    crashed = crashing_model.history[crash_at - 1].prompt
+    crashed = sent(crashing_model.history[crash_at - 1])
     # Every other call of the crashed run completed (in `hierarchical`, calls of the same
     # round run concurrently with the one that failed).
-    completed = [r.prompt for r in crashing_model.history if r.prompt != crashed]
+    completed = [sent(r) for r in crashing_model.history if sent(r) != crashed]
 
     resumed_model = FakeModel()
     resumed = longdoc.ask(doc, QUESTION, strategy=strategy, model=resumed_model, chunks=chunks, settings=settings)
-    again = [r.prompt for r in resumed_model.history]
+    again = [sent(r) for r in resumed_model.history]
     assert not set(completed) & set(again)
     assert crashed in again
 
@@ -213,7 +228,7 @@ def test_a_crashed_run_resumes_without_repeating_completed_calls(tmp_path, strat
                         settings=settings_in(tmp_path / "other"))
     assert resumed.answer == fresh.answer
     assert resumed.notes == fresh.notes
-    assert sorted(completed + again) == sorted(r.prompt for r in fresh_model.history)
+    assert sorted(completed + again) == sorted(sent(r) for r in fresh_model.history)
 
     # A finished run, asked again, is answered from its checkpoint with no call at all.
     idle_model = FakeModel()
@@ -231,11 +246,11 @@ def test_hierarchical_reads_every_chunk_exactly_once(tmp_path):
     workers, manager = model.history[:-1], model.history[-1]
     assert len(workers) == len(chunks) and result.usage.calls == len(chunks) + 1
     for chunk in chunks:
-        assert sum(chunk.text in request.prompt for request in workers) == 1
-    assert "Part 1 of" in manager.prompt and "Part 2 of" in manager.prompt
-    assert "71432" in manager.prompt
+        assert sum(chunk.text in model.sent(request) for request in workers) == 1
+    assert "Part 1 of" in model.sent(manager) and "Part 2 of" in model.sent(manager)
+    assert "71432" in model.sent(manager)
     for k in range(10):  # every group's facts reach the manager
-        assert f"colour{k}" in manager.prompt
+        assert f"colour{k}" in model.sent(manager)
 
 
 def test_make_groups_partitions_in_order():
@@ -246,13 +261,14 @@ def test_make_groups_partitions_in_order():
     assert coa.make_groups(7, "chain", max_groups=6) == [list(range(7))]
 
 
-def test_summary_mode_reads_in_order_and_summarizes(tmp_path):
+def test_summary_mode_reads_in_order_and_summarizes(tmp_path, rendering):
     doc, chunks = paragraph_chunks(write_story(tmp_path, parts=5, fact_at=None))
     model = FakeModel()
     result = longdoc.summarize(doc, words=80, model=model, chunks=chunks, settings=settings_in(tmp_path))
     assert len(model.history) == len(chunks) + 1
-    assert "three sentences" in model.history[0].prompt  # the book worker's cue
-    assert "about 80 words" in model.history[-1].prompt
+    cue = "three sentences" if rendering == "completion" else "Write the notes on this part."
+    assert cue in model.sent(model.history[0])  # the book worker's cue
+    assert "about 80 words" in model.sent(model.history[-1])
     assert result.answer
     final = result.notes[-1]
     assert all(f"story.txt:{c.lines[0]}-{c.lines[1]}" in final for c in chunks)
