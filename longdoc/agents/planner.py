@@ -21,9 +21,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import EmptyResponse
-from ..llm.base import Completion, Model, RunUsage
+from ..llm.base import Completion, Model, RunUsage, supports_schema
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import load_prompt
+from .cleaning import strip_reasoning
 
 SECTION_WORDS = 350
 """Default section length: inside LongWriter's 200-1,000 range and short enough for a small
@@ -211,6 +212,67 @@ def balanced_budgets(proposed: list[int | None], target: int) -> list[int]:
     return allocate_budgets(weights, target)
 
 
+# ---- structured plans ---------------------------------------------------------------------
+
+
+class PlanEntry(BaseModel):
+    """One paragraph of a plan as a model writes it in JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    main_point: str
+    words: int
+
+
+class PlanReply(BaseModel):
+    """A plan as JSON (structured output): the schema a backend constrains decoding to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paragraphs: list[PlanEntry]
+
+
+def _inline_refs(node: object, defs: dict) -> object:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline_refs(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k not in ("$defs", "title")}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+def plan_schema() -> dict:
+    """`PlanReply`'s JSON schema with its references inlined (not every server resolves
+    `$ref`), every object closed and every property required, as strict modes want."""
+    schema = PlanReply.model_json_schema()
+    return _inline_refs(schema, schema.get("$defs", {}))  # type: ignore[return-value]
+
+
+def parse_plan_json(text: str) -> list[PlanLine]:
+    """The plan lines of a JSON reply (the first `{...}` object in `text`), in order; []
+    when there is none or it does not match `PlanReply`. Points are cleaned and checked as
+    the prose parser does; a budget outside 10-20,000 words counts as missing."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return []
+    try:
+        reply = PlanReply.model_validate_json(text[start : end + 1])
+    except ValueError:
+        return []
+    lines: list[PlanLine] = []
+    seen: set[str] = set()
+    for entry in reply.paragraphs:
+        point = _clean_point(entry.main_point)
+        words = _LETTER_WORD.findall(point)
+        key = " ".join(w.lower() for w in re.findall(r"[^\W_]+", point))
+        if not words or (len(words) < 2 and len(words[0]) < 4) or key in seen:
+            continue
+        seen.add(key)
+        lines.append(PlanLine(point, entry.words if 10 <= entry.words <= 20_000 else None))
+    return lines
+
+
 # ---- deriving a plan without the model ----------------------------------------------------
 
 _LEADING_REQUEST = re.compile(
@@ -302,6 +364,7 @@ class PlannerAgent:
         section_words: int = SECTION_WORDS,
         batch: int = PLAN_BATCH,
         retries: int = PLAN_RETRIES,
+        structured: bool | None = None,
     ) -> None:
         if section_words < 1:
             raise ValueError("section_words must be positive")
@@ -309,8 +372,13 @@ class PlannerAgent:
         self.section_words = section_words
         self.batch = max(2, batch)
         self.retries = retries
-        self.template = load_prompt("write_plan")
         self.profile: ModelProfile = profile_of(model)
+        self.structured = (
+            self.profile.structured_plans if structured is None else structured
+        ) and supports_schema(model)
+        """Plans are asked for as JSON under `plan_schema()` (None: as the profile says,
+        where the backend constrains decoding); the prose parser reads what is not JSON."""
+        self.template = load_prompt("write_plan_json" if self.structured else "write_plan")
         self.usage = RunUsage()
 
     async def aplan(self, instruction: str, target_words: int) -> Plan:
@@ -368,8 +436,10 @@ class PlannerAgent:
                 continue  # an attempt that gave nothing; re-ask
             self.usage.add(completion)
             cue = f"Paragraph {len(accepted) + 1} - Main Point:"
-            text = completion.text if not self.profile.completion_style else cue + completion.text
-            for line in parse_plan_lines(text):
+            primed = self.profile.completion_style and not self.structured
+            text = strip_reasoning(cue + completion.text if primed else completion.text)
+            parsed = parse_plan_json(text) if self.structured else []
+            for line in parsed or parse_plan_lines(text):
                 key = line.main_point.lower()
                 if key in seen:
                     continue
@@ -421,8 +491,18 @@ class PlannerAgent:
             else ""
         )
         missing = count - len(accepted)
+        planned_json = (
+            ", paragraphs 1 to {} planned already: {}".format(
+                len(accepted),
+                "; ".join(f"{i + 1}. {line.main_point}" for i, line in enumerate(accepted)),
+            )
+            if accepted
+            else ""
+        )
         request = self.template.request(
-            max_tokens=48 * missing + 32,
+            max_tokens=(64 if self.structured else 48) * missing + 32 + self.profile.reasoning_tokens,
+            missing=missing,
+            planned_json=planned_json,
             instruction=instruction.strip(),
             scope=scope,
             count=count,
@@ -433,7 +513,9 @@ class PlannerAgent:
             planned_note=planned_note,
             first=len(accepted) + 1,
         )
-        if not self.profile.base_stops:
+        if self.structured:
+            request = request.model_copy(update={"stop": (), "json_schema": plan_schema()})
+        elif not self.profile.base_stops:
             request = request.model_copy(update={"stop": ()})
         elif count - len(accepted) > 1:
             stops = (*(s for s in request.stop if s != "\n\n"), "\n\n\n")

@@ -29,6 +29,9 @@ class CompletionRequest(BaseModel):
     stop: tuple[str, ...] = ()
     logprobs: int | None = Field(default=None, ge=0, le=20)
     """Top-k alternatives wanted per generated token; None for no logprobs."""
+    json_schema: dict | None = None
+    """A JSON schema the reply must follow, for backends that constrain decoding
+    (`Model.structured_output`); others are sent the request without it."""
 
     @classmethod
     def from_text(cls, text: str, **params: object) -> CompletionRequest:
@@ -102,11 +105,17 @@ class Model(Protocol):
     """True for base models that must be prompted with the completion rendering."""
 
     # A backend may also carry `profile: ModelProfile` (see llm.profiles); one that does
-    # not gets the profile its rendering implies (`profile_of`).
+    # not gets the profile its rendering implies (`profile_of`). One whose decoding follows
+    # a request's `json_schema` says so with `structured_output = True`.
 
     def complete(self, request: CompletionRequest) -> Completion: ...
 
     async def acomplete(self, request: CompletionRequest) -> Completion: ...
+
+
+def supports_schema(model: object) -> bool:
+    """Whether `model` constrains its replies to a request's JSON schema."""
+    return bool(getattr(model, "structured_output", False))
 
 
 class ModelWrapper:
@@ -131,6 +140,10 @@ class ModelWrapper:
     @property
     def profile(self) -> ModelProfile:
         return profile_of(self.inner)
+
+    @property
+    def structured_output(self) -> bool:
+        return supports_schema(self.inner)
 
     def __getattr__(self, name: str) -> object:
         # Reached only for attributes not defined on the wrapper: the backend's extras

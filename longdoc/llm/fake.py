@@ -115,8 +115,12 @@ class FakeModel:
         context_window: int = 8192,
         completion_style: bool = True,
         profile: ModelProfile | None = None,
+        structured_output: bool = False,
     ) -> None:
         self.name = name
+        self.structured_output = structured_output
+        """Whether this fake claims to follow a request's JSON schema (its replies are
+        whatever is scripted, or the rule's: a test scripts JSON when it sets this)."""
         self.context_window = context_window
         self.completion_style = completion_style
         self.profile = profile or default_profile(completion_style)

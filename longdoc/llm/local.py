@@ -223,6 +223,8 @@ class LocalModel(OpenAIModel):
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
         return super()._params(request) | sampling_for(request.max_tokens)
 
+    schema_field = "json_schema"  # llama.cpp's completions endpoint constrains to it
+
     @property
     def where(self) -> str:
         return "the embedded llama.cpp server"

@@ -271,6 +271,8 @@ class OpenAIModel:
             params["max_tokens"] = request.max_tokens
             if request.logprobs is not None:
                 params["logprobs"] = request.logprobs
+            if request.json_schema is not None and self.schema_field:
+                params[self.schema_field] = request.json_schema
             return params | self.extra_body
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         if not messages:
@@ -282,6 +284,11 @@ class OpenAIModel:
         if request.logprobs is not None:
             params["logprobs"] = True
             params["top_logprobs"] = request.logprobs
+        if request.json_schema is not None:
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": request.json_schema, "strict": True},
+            }
         return params | self.extra_body
 
     def complete(self, request: CompletionRequest) -> Completion:
@@ -307,6 +314,17 @@ class OpenAIModel:
                 f"{self.name}: malformed response: {exc}", model=self.name, status=200, attempts=box[0]
             ) from exc
         return self._completion(request, response, time.perf_counter() - started, box[0])
+
+    schema_field: str | None = None
+    """The completions-endpoint field that constrains a reply to a JSON schema on this
+    server (llama.cpp: `json_schema`); None where no such field is known. Chat requests use
+    the standard `response_format`."""
+
+    @property
+    def structured_output(self) -> bool:
+        """Chat endpoints take `response_format` with a JSON schema (OpenAI, vLLM, SGLang,
+        llama.cpp's server, Ollama); a completions endpoint only where its field is known."""
+        return not self.completion_style or self.schema_field is not None
 
     @property
     def _path(self) -> str:

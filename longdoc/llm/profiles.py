@@ -50,6 +50,9 @@ class ModelProfile(BaseModel):
     Off: grounding is measured and reported (`grounded`), the answer stays the model's."""
     writer_openers: bool
     """Restart a writer that added nothing with an injected paragraph opener."""
+    structured_plans: bool = False
+    """Ask for writing plans as JSON under a schema where the backend constrains decoding
+    (`Model.structured_output`); the prose plan parser stays the fallback."""
     reasoning_tokens: int = 0
     """Output tokens reserved on top of each answer for a reasoning model's thinking."""
 
@@ -70,6 +73,7 @@ INSTRUCT = ModelProfile(
     repair_output=False,
     enforce_grounding=False,
     writer_openers=False,
+    structured_plans=True,
 )
 
 PROFILES: dict[str, ModelProfile] = {"base": BASE, "instruct": INSTRUCT}

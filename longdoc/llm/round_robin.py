@@ -10,7 +10,7 @@ import itertools
 import threading
 from collections.abc import Sequence
 
-from .base import Completion, CompletionRequest, Model
+from .base import Completion, CompletionRequest, Model, supports_schema
 from .profiles import profile_of
 
 
@@ -25,6 +25,7 @@ class RoundRobinModel:
         self.context_window = min(m.context_window for m in self.models)
         self.completion_style = self.models[0].completion_style
         self.profile = profile_of(self.models[0])
+        self.structured_output = all(supports_schema(m) for m in self.models)
         self._turn = itertools.cycle(range(len(self.models)))
         self._lock = threading.Lock()
 

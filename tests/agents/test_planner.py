@@ -182,3 +182,36 @@ def test_topic_of_cuts_the_request_and_length_phrases():
     assert topic_of("Please write a 1400-word article about coral reefs.") == "coral reefs"
     assert topic_of("Write a blog post on remote work in about 800 words") == "remote work"
     assert topic_of("Write about coral reefs.") == "coral reefs"
+
+
+def test_a_plan_is_asked_as_json_where_the_backend_follows_a_schema(rendering):
+    reply = (
+        '{"paragraphs": [{"main_point": "Introduction", "words": 300}, '
+        '{"main_point": "Explain coral biology.", "words": 400}, '
+        '{"main_point": "Describe reef threats.", "words": 400}, '
+        '{"main_point": "Conclude with conservation.", "words": 300}]}'
+    )
+    model = FakeModel([reply], structured_output=True)
+    plan = asyncio.run(PlannerAgent(model, structured=True).aplan("Write an article about coral reefs.", 1400))
+    assert [s.main_point for s in plan.sections][:2] == ["Introduction", "Explain coral biology."]
+    assert plan.source == "model" and plan.total_words == 1400
+    request = model.history[0]
+    assert request.json_schema is not None and request.json_schema["required"] == ["paragraphs"]
+    assert request.stop == ()
+
+
+def test_a_json_plan_that_is_not_json_falls_back_to_the_prose_parser():
+    model = FakeModel(
+        ["Paragraph 1 - Main Point: Introduce coral reefs. - Word Count: 300 words\n"
+         "Paragraph 2 - Main Point: Explain coral biology. - Word Count: 400 words\n"
+         "Paragraph 3 - Main Point: Describe reef threats. - Word Count: 400 words\n"
+         "Paragraph 4 - Main Point: Conclude with conservation. - Word Count: 300 words\n"],
+        structured_output=True,
+    )
+    plan = asyncio.run(PlannerAgent(model, structured=True).aplan("Write an article about coral reefs.", 1400))
+    assert plan.source == "model" and len(plan.sections) == 4
+
+
+def test_a_chat_profile_asks_for_json_only_from_a_backend_that_follows_schemas(rendering):
+    assert PlannerAgent(FakeModel(structured_output=True)).structured == (rendering == "chat")
+    assert not PlannerAgent(FakeModel(structured_output=False)).structured
