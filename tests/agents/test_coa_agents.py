@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from longdoc.agents.cleaning import clean_output
 from longdoc.agents.manager import ManagerAgent
 from longdoc.agents.notes import NoteEntry, Notes, render_entries, select_evidence, sentence_spans
@@ -217,3 +219,31 @@ def test_manager_merges_group_notes_within_its_cap():
     result = manager.run(groups)
     assert "Part 1 of 3" in model.sent(model.history[0]) and "Part 3 of 3" in model.sent(model.history[0])
     assert COUNT(result.notes_text) <= 90
+
+
+def test_a_reply_spent_on_thinking_is_an_error_with_its_hint_on_chat_and_never_evidence(rendering):
+    from longdoc.errors import OutputLimitReached
+    from longdoc.llm.base import Completion
+
+    _, chunk = chunk_of()
+    notes = worker(FakeModel(["The passkey is 71432."])).run(chunk, Notes(), question="What is the passkey?").notes
+    thinking = Completion(text="<think>The user asks for the passkey. Let me look", model="m", finish_reason="length")
+    manager = ManagerAgent(FakeModel([thinking]), mode="question", max_tokens=64, counter=COUNT,
+                           notes_cap=1000, window=4096)
+    if rendering == "chat":
+        with pytest.raises(OutputLimitReached, match="--max-output"):
+            manager.run([notes], question="What is the passkey?")
+    else:  # a base model's empty answer is replaced, and says so
+        result = manager.run([notes], question="What is the passkey?")
+        assert result.fallback and result.answer == "The passkey is 71432."
+
+
+def test_a_think_block_is_not_part_of_a_chat_answer(rendering):
+    _, chunk = chunk_of()
+    notes = worker(FakeModel(["The passkey is 71432."])).run(chunk, Notes(), question="What is the passkey?").notes
+    reply = "<think>It is in the notes.</think>\n\nThe passkey is **71432**.\n- found in notes.txt"
+    result = ManagerAgent(FakeModel([reply]), mode="question", max_tokens=64, counter=COUNT,
+                          notes_cap=1000, window=4096).run([notes], question="What is the passkey?")
+    if rendering == "chat":
+        assert result.answer == "The passkey is **71432**.\n- found in notes.txt"
+    assert "<think>" not in result.answer

@@ -239,3 +239,36 @@ def test_credentials_in_the_base_url_stay_out_of_the_log(server, tmp_path):
     for path in tmp_path.iterdir():
         data = path.read_bytes()
         assert b"hunter2pw" not in data, path
+
+
+@pytest.mark.parametrize("completion_style", [False, True])
+def test_a_json_schema_is_sent_as_the_server_takes_it(server, completion_style):
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    model = model_for(server, completion_style=completion_style)
+    request = CompletionRequest.from_text(QUESTION).model_copy(update={"json_schema": schema})
+    model.complete(request)
+    body = server.requests[-1].body
+    if completion_style:  # a generic completions endpoint has no known field: none is sent
+        assert not model.structured_output and "json_schema" not in body and "response_format" not in body
+    else:
+        assert model.structured_output
+        assert body["response_format"]["type"] == "json_schema"
+        assert body["response_format"]["json_schema"]["schema"] == schema
+
+
+def test_the_same_model_under_another_profile_never_shares_a_cached_answer(server, tmp_path):
+    chat = load_model(Settings(model=server.model, base_url=server.url, cache_dir=tmp_path))
+    based = load_model(Settings(model=server.model, base_url=server.url, cache_dir=tmp_path, profile="base",
+                                completion_style=False))
+    assert chat.profile.name == "instruct" and based.profile.name == "base"
+    request = CompletionRequest.from_text(QUESTION)
+    assert not chat.complete(request).cached
+    assert not based.complete(request).cached  # same name, endpoint and rendering: other profile
+    assert chat.complete(request).cached
+
+
+def test_a_known_reasoning_model_gets_thinking_room_and_max_output_overrides_it(server):
+    thinking = load_model(Settings(model="deepseek-r1-distill-qwen-7b", base_url=server.url))
+    assert thinking.profile.reasoning_tokens == 4096
+    assert load_model(Settings(model=server.model, base_url=server.url)).profile.reasoning_tokens == 0
+    assert load_model(Settings(model="o3-mini", base_url=server.url, max_output=512)).profile.reasoning_tokens == 512
