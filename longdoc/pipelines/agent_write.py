@@ -33,6 +33,7 @@ from ..agents.writer import SectionDraft, WriterAgent
 from ..config import Settings
 from ..errors import PipelineError
 from ..llm.base import Model, RunUsage
+from ..llm.cache import model_identity
 from .checkpoints import InlineSqliteSaver, sqlite_checkpointer
 
 CARRY_LIMIT = 0.5
@@ -183,8 +184,10 @@ class AgentWrite:
         self.on_section = on_section
 
     def key(self, instruction: str, target_words: int) -> str:
+        """The checkpoint of one write: the model's endpoint, rendering and profile count
+        (`model_identity`), so a write on another server or profile starts afresh."""
         return write_key(
-            instruction, target_words, self.model.name, section_words=self.section_words, window=self.window
+            instruction, target_words, model_identity(self.model), section_words=self.section_words, window=self.window
         )
 
     @functools.cached_property

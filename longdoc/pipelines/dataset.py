@@ -36,6 +36,7 @@ from ..agents.repetition import repeated_ngram_share
 from ..config import Settings
 from ..errors import InputFormatError, ModelError, PipelineError
 from ..llm.base import Model
+from ..llm.profiles import profile_of
 from .agent_write import AgentWrite, WriteResult, write_key
 from .checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
 from .dataset_input import PromptItem
@@ -243,9 +244,16 @@ async def generate_dataset(
     rejects_file.open()
     done_ids = out_file.ids | rejects_file.ids
 
+    # Rows are keyed by the model's name, not its endpoints (a fleet may change between
+    # runs), and by its profile where it is not `base` (ids made before profiles existed
+    # were all on base, and stay valid).
+    profile = profile_of(model).name
+    extra = {} if profile == "base" else {"profile": profile}
+
     def key_of(item: PromptItem) -> str:
         return write_key(
-            item.prompt, item.words, model.name, section_words=options.section_words, window=options.window
+            item.prompt, item.words, model.name, section_words=options.section_words, window=options.window,
+            **extra,
         )
 
     todo: list[tuple[PromptItem, str]] = []

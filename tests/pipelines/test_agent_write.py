@@ -191,9 +191,9 @@ def test_a_finished_write_whose_checkpoint_survived_is_returned_not_redone(tmp_p
     async def keep(self, thread_id):  # the process "dies" before deleting its checkpoint
         return None
 
-    monkeypatch.setattr(agent_write.InlineSqliteSaver, "adelete_thread", keep)
-    first = write("Write about a river valley.", 900, model=FakeModel(rule=Author()), checkpoint=checkpoint)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(agent_write.InlineSqliteSaver, "adelete_thread", keep)
+        first = write("Write about a river valley.", 900, model=FakeModel(rule=Author()), checkpoint=checkpoint)
     again = FakeModel(rule=Author())
     second = write("Write about a river valley.", 900, model=again, checkpoint=checkpoint)
     assert again.history == []

@@ -208,10 +208,9 @@ def test_a_run_stopped_before_a_finished_row_reached_disk_writes_it_from_the_che
     def crash(self, row):  # the process dies after the write finished, before its row is on disk
         raise OSError("killed")
 
-    monkeypatch.setattr(JsonlAppender, "append", crash)
-    with pytest.raises(OSError):
+    with monkeypatch.context() as patched, pytest.raises(OSError):
+        patched.setattr(JsonlAppender, "append", crash)
         run(items, FakeModel(rule=author_reply), out)
-    monkeypatch.undo()
     again = FakeModel(rule=author_reply)
     report = run(items, again, out)
     assert report.written == 1 and again.history == []  # no model call: all of it was checkpointed
