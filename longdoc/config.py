@@ -13,6 +13,12 @@ from .errors import ConfigError
 LOCAL_MODEL = "local"
 """The embedded model, used when no endpoint and no key is configured."""
 
+LOCAL_INSTRUCT_MODEL = "local-instruct"
+"""The embedded instruction-tuned chat model (the optional `instruct` extra)."""
+
+EMBEDDED_MODELS = (LOCAL_MODEL, LOCAL_INSTRUCT_MODEL)
+"""Models run in this process by llama.cpp, not reached over a network."""
+
 FAKE_MODEL = "fake"
 
 DEFAULT_CONCURRENCY = 4
@@ -107,4 +113,5 @@ class Settings(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return self.model == LOCAL_MODEL
+        """The model is an embedded one (`local` or `local-instruct`)."""
+        return self.model in EMBEDDED_MODELS
