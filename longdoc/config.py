@@ -50,7 +50,8 @@ class Settings(BaseModel):
     completion_style: bool | None = None
     """Prompt an `openai` endpoint through its completions endpoint with the base-model
     rendering (for base models served by vLLM, SGLang, llama.cpp); None/False = chat.
-    The `local` model is always completion-style. Env: LONGDOC_COMPLETION_STYLE=1."""
+    The embedded models use their own (`local`: completion, `local-instruct`: chat) unless
+    `profile` says otherwise. Env: LONGDOC_COMPLETION_STYLE=1."""
     profile: str | None = None
     """`base` or `instruct` (see llm.profiles); None = the backend's own: `base` for the
     embedded base model and completion-style endpoints, `instruct` for chat endpoints.
