@@ -85,9 +85,11 @@ heads (see pipelines.condense); other models read everything."""
 
 
 def _is_local(model: Model) -> bool:
+    """`model` runs on this machine's CPU (an embedded model), so reading is slow and free."""
     from .llm.local import LOCAL_MODEL_NAME
+    from .llm.local_instruct import INSTRUCT_MODEL_NAME
 
-    return model.name == LOCAL_MODEL_NAME
+    return model.name in (LOCAL_MODEL_NAME, INSTRUCT_MODEL_NAME)
 
 
 def _condensed(documents: list[Document], task: coa.ChainTask, model: Model, budget: int | None) -> list[Document]:

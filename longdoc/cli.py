@@ -85,7 +85,8 @@ def _global_options(
         typer.Option(
             "--model",
             envvar="LONGDOC_MODEL",
-            help="`local` (embedded model), `fake` (tests), or a model served by the endpoint.",
+            help="`local` (embedded base model), `local-instruct` (embedded chat model, the `instruct` extra), "
+            "`fake` (tests), or a model served by the endpoint.",
         ),
     ] = None,
     base_url: Annotated[

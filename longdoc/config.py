@@ -13,6 +13,12 @@ from .errors import ConfigError
 LOCAL_MODEL = "local"
 """The embedded model, used when no endpoint and no key is configured."""
 
+LOCAL_INSTRUCT_MODEL = "local-instruct"
+"""The embedded instruction-tuned chat model (the optional `instruct` extra)."""
+
+EMBEDDED_MODELS = (LOCAL_MODEL, LOCAL_INSTRUCT_MODEL)
+"""Models run in this process by llama.cpp, not reached over a network."""
+
 FAKE_MODEL = "fake"
 
 DEFAULT_CONCURRENCY = 4
@@ -44,7 +50,8 @@ class Settings(BaseModel):
     completion_style: bool | None = None
     """Prompt an `openai` endpoint through its completions endpoint with the base-model
     rendering (for base models served by vLLM, SGLang, llama.cpp); None/False = chat.
-    The `local` model is always completion-style. Env: LONGDOC_COMPLETION_STYLE=1."""
+    The embedded models use their own (`local`: completion, `local-instruct`: chat) unless
+    `profile` says otherwise. Env: LONGDOC_COMPLETION_STYLE=1."""
     max_output: int | None = Field(default=None, ge=0)
     """Output tokens every call may spend thinking before its answer (reasoning models);
     None = 4,096 for known reasoning models, 0 for others. Env: LONGDOC_MAX_OUTPUT."""
@@ -112,4 +119,5 @@ class Settings(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return self.model == LOCAL_MODEL
+        """The model is an embedded one (`local` or `local-instruct`)."""
+        return self.model in EMBEDDED_MODELS

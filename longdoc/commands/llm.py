@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ..llm import CompletionRequest, load_model
+from ..llm.profiles import profile_of
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +50,8 @@ def register(app: typer.Typer) -> None:
                     "latency_s": round(completion.latency_s, 4),
                     "cost_usd": completion.cost_usd,
                     "context_window": model.context_window,
+                    "profile": profile_of(model).name,
+                    "rendering": "completion" if model.completion_style else "chat",
                     "logprobs": [
                         {"token": t.token, "logprob": t.logprob, "top": [list(p) for p in t.top]}
                         for t in completion.logprobs

@@ -1,4 +1,4 @@
-"""Model backends behind one protocol: openai-compatible endpoints, the embedded local model, a fake."""
+"""Model backends behind one protocol: openai-compatible endpoints, the embedded local models, a fake."""
 
 from .base import Completion, CompletionRequest, Message, Model, RunUsage, TokenLogprob, Usage
 from .cache import CachedModel, CallLog, CallRecord
@@ -6,6 +6,7 @@ from .factory import load_model
 from .fake import FakeModel
 from .limits import BoundedModel, ConcurrencyLimit
 from .local import LocalModel
+from .local_instruct import LocalInstructModel
 from .openai_backend import OpenAIModel
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "CompletionRequest",
     "ConcurrencyLimit",
     "FakeModel",
+    "LocalInstructModel",
     "LocalModel",
     "Message",
     "Model",

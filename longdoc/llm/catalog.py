@@ -1,4 +1,4 @@
-"""What longdoc knows about hosted models without asking: context windows and prices."""
+"""What longdoc knows about models without asking: context windows and prices (hosted and embedded)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,16 @@ PRICES_PER_MILLION: dict[str, tuple[float, float]] = {
     "o4-mini": (1.10, 4.40),
 }
 """USD per million (prompt, completion) tokens on OpenAI's own endpoint, by name prefix."""
+
+EMBEDDED_WINDOWS: dict[str, tuple[int, int]] = {
+    "local": (8192, 32768),
+    "local-instruct": (8192, 32768),
+}
+"""Embedded models (by `--model` name): tokens per request served by default, and the
+trained context (the largest `--window` that can be served). Both were trained to 32k, but
+on two CPU cores an 8k prompt already takes half a minute (local) to a minute
+(local-instruct) to read: chunking beats longer prompts there. Embedded models have no
+price."""
 
 
 def _longest_prefix(table: dict[str, object], model: str) -> str | None:

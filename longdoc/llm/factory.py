@@ -1,6 +1,7 @@
 """`load_model(settings)`: the configured backend, bounded and cached, ready to call.
 
-Which backend: `fake` -> FakeModel; `local` -> the embedded model; anything else (or None
+Which backend: `fake` -> FakeModel; `local` -> the embedded base model; `local-instruct` ->
+the embedded chat model; anything else (or None
 with an endpoint or key configured) -> the `openai` backend. Every backend is wrapped the
 same way: a per-endpoint concurrency limit (`settings.concurrency`), then the SQLite cache
 and call log in `settings.cache_dir` (read unless `settings.cache` is False).
@@ -20,7 +21,7 @@ import os
 import threading
 from pathlib import Path
 
-from ..config import FAKE_MODEL, LOCAL_MODEL, Settings
+from ..config import FAKE_MODEL, LOCAL_INSTRUCT_MODEL, LOCAL_MODEL, Settings
 from ..errors import ConfigError
 from .base import Model
 from .cache import CachedModel, CallLog, endpoint_identity
@@ -28,6 +29,7 @@ from .catalog import REASONING_ALLOWANCE, is_reasoning_model
 from .fake import FakeModel
 from .limits import BoundedModel, endpoint_limit
 from .local import LocalModel
+from .local_instruct import LocalInstructModel
 from .openai_backend import OpenAIModel, is_openai_endpoint
 from .profiles import ModelProfile, default_profile, profile_named
 
@@ -87,9 +89,10 @@ def backend_for(settings: Settings) -> Model:
             completion_style=profile.completion_style,
             profile=profile,
         )
-    if settings.model == LOCAL_MODEL:
-        return LocalModel(
-            profile=resolved_profile(settings, completion_style=True),
+    if settings.model in (LOCAL_MODEL, LOCAL_INSTRUCT_MODEL):
+        embedded = LocalModel if settings.model == LOCAL_MODEL else LocalInstructModel
+        return embedded(
+            profile=resolved_profile(settings, completion_style=settings.model == LOCAL_MODEL),
             cache_dir=settings.cache_dir,
             window=settings.window,
             timeout=settings.timeout,

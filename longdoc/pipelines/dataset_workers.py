@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from ..config import FAKE_MODEL, LOCAL_MODEL, Settings
+from ..config import EMBEDDED_MODELS, FAKE_MODEL, Settings
 from ..errors import ConfigError, ModelError
 from ..llm.base import Model
 from ..llm.factory import load_endpoints
@@ -89,7 +89,7 @@ def process_count(options: DatasetOptions, prompts: int, settings: Settings | No
                 f"--processes {options.processes}: worker processes need a fork server, which this platform lacks"
             )
         return max(1, min(options.processes, prompts))
-    if settings is None or settings.model in (LOCAL_MODEL, FAKE_MODEL) or not workers_supported():
+    if settings is None or settings.model in (*EMBEDDED_MODELS, FAKE_MODEL) or not workers_supported():
         return 1
     wanted = math.ceil(options.concurrency / PROCESS_CONCURRENCY)
     return max(1, min(wanted, available_cores(), prompts))
