@@ -71,6 +71,7 @@ def measure(model_name: str, items, lengths) -> dict:
         out[dataset] = summarize_rows(mine, list(STRATEGIES))
     ok = [r for r in rows if r.status == "ok"]
     out["own_answers"] = sum(not r.fallback for r in ok) / max(1, len(ok))
+    out["as_written"] = sum(r.answer == (r.raw_answer or "").strip() for r in ok) / max(1, len(ok))
     out["seconds_per_question"] = qa_seconds / max(1, len(items))
 
     from longdoc.pipelines.agent_write import AgentWrite, open_checkpointer
@@ -115,6 +116,7 @@ def main() -> None:
             " / ".join(pct(nq[s].f1) for s in STRATEGIES),
             " / ".join(pct(nq[s].answer_or_evidence) for s in STRATEGIES),
             pct(r["own_answers"]),
+            pct(r["as_written"]),
             round(r["seconds_per_question"], 1),
             round(r["length"].mean_length_score, 1) if r["length"].rows else "-",
             f"{r['summary_seconds']:.0f} s, {r['summary'].usage.calls} calls" + (" (fallback)" if r["summary"].fallback else ""),
@@ -128,11 +130,13 @@ def main() -> None:
         f"Both embedded models in one run, one after the other, on the shared 2-core machine; window {WINDOW}, "
         f"concurrency 2, cache off. Questions: {', '.join(PICKS)} (FILE:LINE:N of ../shared/data/leval), "
         f"{len(items)} in all; strategies {' / '.join(STRATEGIES)} (xl3m with the lexical scorer). "
-        "`own answers` = share of final answers that are the model's reply (not a fallback). "
+        "`own answers` = share of final answers that are the model's reply (not a fallback); `as written` = "
+        "share equal to the model's logged reply, only stripped (a base model's reply is cleaned of cues and "
+        "echoes, so it is lower there by design). "
         "Seconds per question cover all three strategies.\n\n"
         + markdown_table(
             ["model", "profile", "QuALITY accuracy %", "NQ F1 %", "NQ answer or shown evidence %",
-             "own answers %", "s / question", "length S_l", "repository summary"],
+             "own answers %", "as written %", "s / question", "length S_l", "repository summary"],
             table,
         )
         + "\n\n" + summaries

@@ -2,8 +2,8 @@
 
     python benchmarks/bench_plans.py [--prompts 20] [--model local] [--no-write]
 
-For each LongBench-Write prompt (the shortest `--prompts` of those up to 3,000 words, so
-that each plan is one level of at most 9 sections), the planner asks once, with no re-ask
+For each LongBench-Write prompt (`--prompts` of those of 1,000 to 3,000 words, spread over
+that range, so that each plan is one level of 3 to 9 sections), the planner asks once, with no re-ask
 (`retries=0`), in both modes: `prose` (the LongWriter line format, parsed) and `schema`
 (JSON constrained by `plan_schema()`, where the backend follows a schema). A plan is
 valid without repair when that one call gave exactly the sections asked for, each with a
@@ -53,7 +53,9 @@ def main() -> None:
     args = parser.parse_args()
 
     items = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
-    items = sorted((i for i in items if i["length"] <= 3000), key=lambda i: i["length"])[: args.prompts]
+    items = sorted((i for i in items if 1000 <= i["length"] <= 3000), key=lambda i: i["length"])
+    step = (len(items) - 1) / max(1, args.prompts - 1)
+    items = [items[round(k * step)] for k in range(min(args.prompts, len(items)))]
     settings = Settings.from_env(model=args.model, cache=False)
     model = load_model(settings)
     if not supports_schema(model):
@@ -76,7 +78,7 @@ def main() -> None:
         ])
     body = (
         f"Model `{model.name}` (profile {model.profile.name}), {len(items)} LongBench-Write prompts "
-        "(the shortest, up to 3,000 words: one plan level of 1-9 sections), one planning call each "
+        "(1,000 to 3,000 words: one plan level of 3-9 sections), one planning call each "
         "with no re-ask, modes alternating prompt by prompt. Valid = exactly the sections asked for, "
         "each with a main point and a word count, from that call alone.\n\n"
         + markdown_table(["mode", "valid plans", "valid %", "seconds per plan", "output tokens per plan"], table)
