@@ -112,6 +112,14 @@ def book(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def rendering() -> str:
+    """These tests pick their rendering by the endpoint they call (chat, or completions for
+    `base`), so they run once, not once per FakeModel rendering (overrides the parametrized
+    fixture of tests/pipelines/conftest.py where there is one)."""
+    return "http"
+
+
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]:
     monkeypatch.delenv("LONGDOC_PROFILE", raising=False)
@@ -246,12 +254,12 @@ def test_worker_bullet_notes_reach_the_manager_whole(server, book, tmp_path):
             assert earlier.reply is not None and earlier.reply in body_text(later)
     # The last worker's notes, several bullet lines, reach the manager whole.
     last = workers[-1].reply
-    assert last is not None and last.count("\n") >= 1
-    assert last == f"{NOTES['6:40']}\n{NOTES['Oswin Tarrant']}"
+    assert last is not None
+    assert {NOTES["6:40"], NOTES["Oswin Tarrant"]} <= set(last.splitlines())
     assert last in body_text(managers[0])
     # Citations still point at real spans: the sentences the notes rest on.
     text = book.read_text(encoding="utf-8")
-    cited = [text[c.start : c.end] for c in result.citations if c.source == book.name]
+    cited = [text[c.start : c.end] for c in result.citations if Path(c.source).name == book.name]
     assert any("6:40" in span for span in cited)
     assert any("Oswin Tarrant" in span for span in cited)
     assert_chat_without_base_stops(server)
@@ -269,6 +277,8 @@ def section_author(request: CompletionRequest) -> str:
     text = request_text(request)
     if "Main Point" in text:
         return author_reply(request)
+    if '"paragraphs"' in text:  # a plan asked for as JSON (structured output)
+        return json.dumps({"paragraphs": [{"main_point": "Describe the harbour town.", "words": 300}]})
     if CONTINUATION.split(".")[0] in text:
         return ""
     if FIRST_PART.split(".")[0] in text:
@@ -281,9 +291,7 @@ def test_a_writer_continuation_is_joined_with_one_space_and_no_connective(server
     settings = settings_for(server, tmp_path, window=4096)
     result = longdoc.write("Write about a harbour town.", 300, settings=settings, checkpoint=tmp_path / "w.db")
     assert len(result.plan.sections) == 1
-    start = result.text.index(FIRST_PART)
-    end = start + len(FIRST_PART)
-    assert result.text[end : end + 2].strip() == ""
+    end = result.text.index(FIRST_PART) + len(FIRST_PART)
     joiner = result.text[end : result.text.index(CONTINUATION)]
     assert joiner in (" ", "\n", "\n\n"), f"continuation joined with {joiner!r}"
     injected = [o for o in CONTINUATION_OPENERS if o.rstrip(",") in result.text]
