@@ -196,7 +196,8 @@ class Outcome:
     recall: float | None
     correct: float
     as_written: bool
-    fallback: bool
+    fallback: bool | None
+    """None where the result does not say (an AnswerResult without `fallback`)."""
     error: str | None = None
 
 
@@ -228,7 +229,7 @@ def run_one(item: QAItem, strategy: str, model, server: OpenAITestServer, reader
     replied = last_answer(server, reader)
     as_written = replied is not None and result.answer.strip() == (replied.reply or "").strip()
     return Outcome(
-        strategy, recall is not None, recall, correct, as_written, bool(getattr(result, "fallback", False)),
+        strategy, recall is not None, recall, correct, as_written, getattr(result, "fallback", None),
     )
 
 
@@ -262,9 +263,11 @@ def summary_rows(name: str, outcomes: list[Outcome], strategies: list[str]) -> l
         accuracy = sum(o.correct for o in answerable) / len(answerable) if answerable else None
         lost = sum(1 for o in answerable if (o.recall or 0) > 0 and not o.correct)
         written = sum(o.as_written for o in ran) / len(ran) if ran else None
+        reported = all(o.fallback is not None for o in ran)
+        fallbacks = sum(bool(o.fallback) for o in ran) if reported else "n/a"
         rows.append([
             name, strategy, f"{len(ran)}/{len(mine)}", len(answerable), pct(recall), pct(accuracy), lost,
-            pct(written), sum(o.fallback for o in ran),
+            pct(written), fallbacks,
         ])
     return rows
 
@@ -324,7 +327,8 @@ def main() -> None:
         "for multiple choice) when its prompt holds one, else a refusal. *answerable*: a gold answer occurs "
         "in the document; *evidence recall* and *accuracy* over those; *lost*: the evidence held the gold "
         "answer, the final answer did not; *as written*: the final answer is the answerer's reply as the "
-        "server sent it (all questions). Target: 100% as written, accuracy = evidence recall, nothing lost.\n\n"
+        "server sent it (all questions); *fallbacks*: answers the result marks as replaced (n/a: the result "
+        "has no `fallback` field). Target: 100% as written, accuracy = evidence recall, nothing lost.\n\n"
         + rendered
     )
     if errors:
