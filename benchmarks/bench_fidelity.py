@@ -67,6 +67,10 @@ BULLET_WORDS = 40
 """Words a note keeps of an overlong sentence (a table row, a run-on paragraph): a window
 around the gold answer, as a reader would quote it."""
 
+NOTE_BUDGET = 0.6
+"""Share of a worker call's max_tokens its notes take, in words (a token is ~0.75 words):
+a capable model writes within its output limit rather than being cut mid-line."""
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -156,23 +160,37 @@ class ScriptedReader:
         return "\n".join(line for line in text.splitlines() if line.strip() not in question_lines)
 
     def notes(self, request: CompletionRequest) -> str:
-        earlier, new, seen = [], [], set()
+        """The earlier notes it was given (its own bullet lines, in order), then a bullet for
+        each new sentence of its material that holds a gold answer. Sentences are read
+        across hard line wraps (paragraphs joined), whether or not the prompt reflowed them."""
+        earlier: list[str] = []
+        rest: list[str] = []
         for line in self._material(request).splitlines():
-            line = line.strip()
-            if line in self.emitted and line not in seen:
-                earlier.append(line)
-                seen.add(line)
-                continue
-            for sentence in _SENTENCE_END.split(line):
-                for gold in self.golds:
-                    if holds(sentence, gold):
-                        bullet = "- " + quoted(sentence.strip().lstrip("-* ").strip(), gold)
-                        key = normalize_answer(bullet)
-                        if bullet not in seen and key not in {normalize_answer(b) for b in earlier + new}:
-                            new.append(bullet)
-                            seen.add(bullet)
-                        break
-        written = earlier + new
+            if line.strip() in self.emitted:
+                if line.strip() not in earlier:
+                    earlier.append(line.strip())
+            else:
+                rest.append(line)
+        known = {normalize_answer(b) for b in earlier}
+        new: list[str] = []
+        # A bullet line (its own notes, cut short, or the pipeline's) is one item; prose lines
+        # are joined into paragraphs.
+        blocks = re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", "\n".join(rest))
+        for paragraph in blocks:
+            for sentence in _SENTENCE_END.split(" ".join(paragraph.split())):
+                gold = next((g for g in self.golds if holds(sentence, g)), None)
+                if gold is None:
+                    continue
+                bullet = "- " + quoted(sentence.lstrip("-*• ").strip(), gold)
+                if normalize_answer(bullet) not in known:
+                    known.add(normalize_answer(bullet))
+                    new.append(bullet)
+        written, words = [], 0
+        for bullet in earlier + new:  # within its output budget, as a capable model keeps to it
+            if words + len(bullet.split()) > NOTE_BUDGET * request.max_tokens:
+                break
+            written.append(bullet)
+            words += len(bullet.split())
         self.emitted.update(written)
         return "\n".join(written) or NOTHING
 
