@@ -27,6 +27,7 @@ import longdoc
 from longdoc.agents.writer import CONTINUATION_OPENERS
 from longdoc.cli import main
 from longdoc.config import Settings
+from longdoc.errors import LongdocError
 from longdoc.llm.base import CompletionRequest
 from longdoc.llm.fake import request_text
 from longdoc.testing import OpenAITestServer, RecordedRequest
@@ -234,6 +235,23 @@ def test_a_markdown_summary_comes_back_with_its_headings(server, book, tmp_path)
     assert result.answer.count("## ") == 2
     assert result.fallback is False
     assert_chat_without_base_stops(server)
+
+
+def test_a_think_block_is_the_only_thing_cleaned_off(server, book, tmp_path):
+    reply = "- The Albatross\n- The Merrow"
+    server.reply = Reader(f"<think>Ships... the harbour paragraph names two.</think>\n\n{reply}")
+    result = longdoc.ask(book, "Which ships lay in the harbour that week?", settings=settings_for(server, tmp_path))
+    assert result.answer == reply
+    assert result.fallback is False
+
+
+def test_a_reply_spent_thinking_is_an_error_with_a_hint_not_evidence(server, book, tmp_path):
+    """A reasoning model cut by the token limit before it answered: an error that says to
+    raise --max-output, never an answer made of evidence."""
+    server.reply = Reader("<think>" + "Let me weigh every paragraph again. " * 2000)
+    with pytest.raises(LongdocError) as raised:
+        longdoc.ask(book, "Who kept the lighthouse on the point?", settings=settings_for(server, tmp_path))
+    assert "--max-output" in str(raised.value)
 
 
 # ---------------------------------------------------------------- workers and the manager
