@@ -9,7 +9,8 @@ copies: too few content words to be picked, none shared with a question) is a wo
 any other is the answerer's (manager, xl3m, truncate baseline). Each test then checks that
 the reply comes back as the model wrote it (after stripping surrounding whitespace), with
 `fallback` and `grounded` reported, and what the server received (stop sequences, the
-notes a manager was given).
+notes a manager was given). The last two tests are the `base` counterpart (a completions
+endpoint, and FakeModel in the completion style): the fallback stays, marked and shown.
 """
 
 from __future__ import annotations
