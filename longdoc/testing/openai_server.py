@@ -10,7 +10,10 @@ It serves `GET /v1/models` (with llama.cpp-style `meta.n_ctx` and vLLM-style
 `max_model_len`), `POST /v1/chat/completions` and `POST /v1/completions`, keep-alive
 HTTP/1.1, in its own thread and event loop, on 127.0.0.1 only. Replies are deterministic:
 by default FakeModel's rule (the prompt's sentences that share words with its question),
-cut at stop sequences and at `max_tokens` words; token logprobs on request. Injected
+cut at stop sequences and at `max_tokens` words; token logprobs on request. `reply` may be
+any function of the request (its `messages`, `prompt`, `stop`, `max_tokens`), so a test can
+route replies by what a request contains (a worker's chunk, a manager's notes) rather than
+by call order. Injected
 faults are served to the next completion requests, in the order injected:
 
 - `RATE_LIMIT`: 429 with `Retry-After` (seconds)     - `SERVER_ERROR`: 500
@@ -19,8 +22,9 @@ faults are served to the next completion requests, in the order injected:
 
 A prompt longer than `context_window` words gets the context-length error without injection.
 `stats` counts requests, completion requests in flight and their maximum (also served as
-JSON at `GET /_stats`); `requests` records each request's path, headers and JSON body
-(tests check what reached the server).
+JSON at `GET /_stats`); `requests` records each request's path, headers and JSON body, and
+for a completion its `reply`, the text served (tests check what reached the server and
+what it answered).
 
 Run it as its own process (so that a benchmark's client does not share a GIL with it):
 `python -m longdoc.testing --latency 0.1` prints its URL, then serves until
@@ -37,7 +41,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -82,6 +86,9 @@ class RecordedRequest:
     """Lower-cased header names."""
     body: dict[str, Any] | None
     at: float
+    reply: str | None = None
+    """The text served for a completion request (after stop sequences and `max_tokens`);
+    None for other requests and for error responses (an injected EMPTY fault serves "")."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +253,9 @@ class OpenAITestServer:
                 body = None
         with self._lock:
             self.stats.requests += 1
-            self.requests.append(RecordedRequest(method, path, headers, body, time.time()))
+            log = self.requests  # the list recorded in, even if reset() replaces it meanwhile
+            log.append(RecordedRequest(method, path, headers, body, time.time()))
+            slot = len(log) - 1
         route = path.split("?", 1)[0].rstrip("/")
         if method == "GET" and route == "/v1/models":
             return 200, {}, _json(self._models())
@@ -267,7 +276,13 @@ class OpenAITestServer:
             try:
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                return await self._complete(route.endswith("chat/completions"), body, injected)
+                status, extra, payload, text = await self._complete(
+                    route.endswith("chat/completions"), body, injected
+                )
+                if text is not None:
+                    with self._lock:
+                        log[slot] = replace(log[slot], reply=text)
+                return status, extra, payload
             finally:
                 with self._lock:
                     stats.in_flight -= 1
@@ -290,19 +305,20 @@ class OpenAITestServer:
 
     async def _complete(
         self, chat: bool, body: dict[str, Any], injected: _Injected | None
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> tuple[int, dict[str, str], bytes, str | None]:
+        """(status, headers, payload, the text served or None for an error response)."""
         fault = injected.fault if injected else None
         if fault is Fault.RATE_LIMIT:
             assert injected is not None
             headers = {"retry-after": f"{injected.retry_after:g}"}
-            return 429, headers, _json(_error("injected rate limit", "rate_limit_exceeded"))
+            return 429, headers, _json(_error("injected rate limit", "rate_limit_exceeded")), None
         if fault is Fault.SERVER_ERROR:
-            return 500, {}, _json(_error("injected server error", "server_error"))
+            return 500, {}, _json(_error("injected server error", "server_error")), None
         if fault is Fault.SLOW:
             assert injected is not None
             await asyncio.sleep(injected.delay)
         if fault is Fault.MALFORMED:
-            return 200, {}, b'{"id": "cmpl-broken", "choices": [{"text": "injected malfor'
+            return 200, {}, b'{"id": "cmpl-broken", "choices": [{"text": "injected malfor', None
         request = _as_request(chat, body)
         prompt_text = request.prompt or ""
         prompt_tokens = len(prompt_text.split())
@@ -312,7 +328,7 @@ class OpenAITestServer:
                 f"This model's maximum context length is {self.context_window} tokens. "
                 f"However, your request has {wanted} input tokens."
             )
-            return 400, {}, _json(_error(message, "invalid_request_error", "context_length_exceeded"))
+            return 400, {}, _json(_error(message, "invalid_request_error", "context_length_exceeded")), None
         text = "" if fault is Fault.EMPTY else self.reply(request)
         finish = "stop"
         for stop in request.stop:
@@ -377,7 +393,7 @@ class OpenAITestServer:
                 "choices": [choice],
                 "usage": usage,
             }
-        return 200, {}, _json(payload)
+        return 200, {}, _json(payload), text
 
 
 def _as_request(chat: bool, body: dict[str, Any]) -> CompletionRequest:
