@@ -106,12 +106,13 @@ def test_a_short_write_joins_its_pieces_with_the_right_whitespace(settings, tmp_
     assert not any(part and part[0].islower() for part in result.text.split("\n\n"))
 
 
+@pytest.mark.timeout(900)
 def test_one_dataset_row_on_the_instruct_model(capsys, tmp_path):
     from longdoc.cli import main
 
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text(json.dumps({"prompt": "Write a short note on why lighthouses are painted in stripes.",
-                                   "length": 120}) + "\n", encoding="utf-8")
+                                   "length": 80}) + "\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     code = main(["dataset", str(prompts), "-o", str(out), "--with-meta", "--model", "local-instruct",
                  "--window", "4096"])
@@ -123,5 +124,5 @@ def test_one_dataset_row_on_the_instruct_model(capsys, tmp_path):
         return
     (row,) = rows
     assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
-    assert count_words(row["messages"][1]["content"]) >= 40
+    assert count_words(row["messages"][1]["content"]) >= 30
     assert row["meta"]["words"] == count_words(row["messages"][1]["content"])
