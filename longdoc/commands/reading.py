@@ -82,7 +82,10 @@ def print_result(out: Console, err: Console, result: AnswerResult, *, trace: boo
         for i, notes in enumerate(result.notes, start=1):
             err.print(f"[bold]notes after worker {i}[/]\n{escape(notes)}", highlight=False)
     out.print(escape(result.answer), highlight=False)
-    if result.evidence and result.profile == "base" and not result.fallback:
+    if (
+        result.evidence and result.profile == "base" and not result.fallback
+        and " ".join(result.evidence[0].text.split()) not in " ".join(result.answer.split())
+    ):
         # A base model may garble what the pipeline found: the sentence itself, verbatim.
         best = result.evidence[0]
         out.print(
