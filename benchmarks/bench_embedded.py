@@ -1,6 +1,6 @@
 """Speed of the two embedded models (`local`, `local-instruct`) on this machine's cores.
 
-For each model, in a fresh process:
+In one process, both models' servers running:
 
 1. First start: assemble the GGUF into an empty model directory (parts -> verified file),
    then start the llama.cpp server (model load); then a later start, whose stamp skips the
@@ -14,7 +14,8 @@ For each model, in a fresh process:
 
 The rendering is each model's own: the completion prompt for `local`, a chat message with
 the model's template for `local-instruct`. The load average is recorded before and after
-each model: the machine is shared, so other jobs' work shows in the numbers.
+the run: on a shared machine other jobs' work shows in the numbers, alike for both models
+since their calls take turns.
 
     flock /tmp/longdoc-model.lock python benchmarks/bench_embedded.py [--repeats 3] [--full-chunk]
 """
@@ -25,7 +26,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -90,44 +90,54 @@ def timed_call(url: str, alias: str, chat: bool, text: str) -> dict[str, float]:
     }
 
 
-def measure(name: str, repeats: int, full_chunk: bool) -> dict[str, object]:
-    """One model's numbers, in this (fresh) process."""
+def start(name: str, directory: Path) -> dict[str, object]:
+    """Assemble `name` into the empty `directory` and start its server, timing each step."""
     from longdoc.llm.embedded import EmbeddedServer, assemble_model
 
     spec = spec_of(name)
+    started = time.perf_counter()
+    assemble_model(spec, directory)
+    assemble_s = time.perf_counter() - started
+    started = time.perf_counter()
+    assemble_model(spec, directory)
+    stamped_s = time.perf_counter() - started
+    started = time.perf_counter()
+    url = EmbeddedServer.for_spec(spec).url(directory, spec.window)
+    load_s = time.perf_counter() - started
+    return {"model": name, "alias": spec.alias, "url": url, "chat": not spec.completion_style,
+            "assemble_s": assemble_s, "stamped_s": stamped_s, "load_s": load_s}
+
+
+def measure(names: list[str], repeats: int, full_chunk: bool) -> list[dict[str, object]]:
+    """Every model's numbers, in this (fresh) process, the models' calls taking turns so
+    that whatever else loads the machine weighs on each alike."""
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        started = time.perf_counter()
-        assemble_model(spec, directory)
-        assemble_s = time.perf_counter() - started
-        started = time.perf_counter()
-        assemble_model(spec, directory)
-        stamped_s = time.perf_counter() - started
-        server = EmbeddedServer.for_spec(spec)
-        started = time.perf_counter()
-        url = server.url(directory, spec.window)
-        load_s = time.perf_counter() - started
-        chat = not spec.completion_style
-        short = text_of_tokens(url, 2000)
-        calls = [timed_call(url, spec.alias, chat, short) for _ in range(repeats)]
-        full = timed_call(url, spec.alias, chat, text_of_tokens(url, 7000)) if full_chunk else None
-        server.stop()
-    return {
-        "model": name,
-        "alias": spec.alias,
-        "assemble_s": assemble_s,
-        "stamped_s": stamped_s,
-        "load_s": load_s,
-        "prompt_tokens": calls[0]["prompt_tokens"],
-        "prompt_per_s": statistics.median(c["prompt_per_s"] for c in calls),
-        "generated_per_s": statistics.median(c["generated_per_s"] for c in calls),
-        "call_s": statistics.median(c["seconds"] for c in calls),
-        "full_prompt_tokens": full["prompt_tokens"] if full else None,
-        "full_prompt_s": full["prompt_tokens"] / full["prompt_per_s"] if full else None,
-        "load_before": load_before,
-        "load_after": os.getloadavg()[0],
-    }
+        runs = [start(name, Path(scratch) / name) for name in names]
+        texts = [text_of_tokens(str(run["url"]), 2000) for run in runs]
+        calls: list[list[dict[str, float]]] = [[] for _ in runs]
+        for _ in range(repeats):
+            for run, text, made in zip(runs, texts, calls, strict=True):
+                made.append(timed_call(str(run["url"]), str(run["alias"]), bool(run["chat"]), text))
+        fulls = [
+            timed_call(str(run["url"]), str(run["alias"]), bool(run["chat"]), text_of_tokens(str(run["url"]), 7000))
+            if full_chunk else None
+            for run in runs
+        ]
+    load_after = os.getloadavg()[0]
+    return [
+        run | {
+            "prompt_tokens": made[0]["prompt_tokens"],
+            "prompt_per_s": statistics.median(c["prompt_per_s"] for c in made),
+            "generated_per_s": statistics.median(c["generated_per_s"] for c in made),
+            "call_s": statistics.median(c["seconds"] for c in made),
+            "full_prompt_tokens": full["prompt_tokens"] if full else None,
+            "full_prompt_s": full["prompt_tokens"] / full["prompt_per_s"] if full else None,
+            "load_before": load_before,
+            "load_after": load_after,
+        }
+        for run, made, full in zip(runs, calls, fulls, strict=True)
+    ]
 
 
 def main() -> None:
@@ -135,45 +145,35 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--full-chunk", action="store_true", help="also time one ~7,000-token prompt")
-    parser.add_argument("--one", choices=MODELS, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(measure(args.one, args.repeats, args.full_chunk)))
-        return
-    results = []
-    for name in args.models:
-        child = subprocess.run(
-            [sys.executable, __file__, "--one", name, "--repeats", str(args.repeats)]
-            + (["--full-chunk"] if args.full_chunk else []),
-            check=True, capture_output=True, text=True,
-        )
-        results.append(json.loads(child.stdout.strip().splitlines()[-1]))
-        print(json.dumps(results[-1]), file=sys.stderr)
+    results = measure(args.models, args.repeats, args.full_chunk)
+    for result in results:
+        print(json.dumps({k: v for k, v in result.items() if k != "url"}))
     cores = len(os.sched_getaffinity(0))
     rows = [
         [
             r["model"], r["alias"], round(r["prompt_per_s"]), round(r["generated_per_s"], 1), r["prompt_tokens"],
             round(r["call_s"], 1),
             f"{r['full_prompt_s']:.0f} ({r['full_prompt_tokens']})" if r["full_prompt_s"] else "not run",
-            round(r["assemble_s"], 1), round(r["load_s"], 1), round(r["stamped_s"], 3),
-            f"{r['load_before']:.1f} / {r['load_after']:.1f}",
+            round(r["assemble_s"], 1), round(r["load_s"], 1), round(r["stamped_s"], 4),
         ]
         for r in results
     ]
     headers = [
         "model", "served as", "prompt tok/s", "generated tok/s", "prompt tokens", "s per call",
         "s to read a full chunk (tokens)", "first start: assemble s", "server load s",
-        "later start: stamp check s", "load avg before / after",
+        "later start: stamp check s",
     ]
     body = (
         f"Same README text for both (~2,000 tokens by each model's tokenizer), each model's own "
         f"rendering, {GENERATED_TOKENS} generated tokens (EOS ignored), no prompt cache; medians "
-        f"of {args.repeats} calls, from llama.cpp's own timings. {cores} cores, two request "
-        f"slots, 8,192 tokens per slot. A full chunk: one ~7,000-token prompt (what the default "
-        f"window lets a worker read). First start: the GGUF assembled from the installed parts "
-        f"into an empty folder and hashed (part files probably in the page cache), then the "
-        f"server started; a later start only checks the stamp. The machine is shared: the load "
-        f"average shows how busy it was.\n\n"
+        f"of {args.repeats} calls per model, the models taking turns, from llama.cpp's own "
+        f"timings. {cores} cores, two request slots, 8,192 tokens per slot. A full chunk: one "
+        f"~7,000-token prompt (what the default window lets a worker read). First start: the "
+        f"GGUF assembled from the installed parts into an empty folder and hashed (part files "
+        f"probably in the page cache), then the server started; a later start only checks the "
+        f"stamp. The machine is shared: load average {results[0]['load_before']:.1f} before, "
+        f"{results[0]['load_after']:.1f} after.\n\n"
         + markdown_table(headers, rows)
     )
     write_section("embedded models", body)

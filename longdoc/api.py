@@ -78,10 +78,11 @@ def _prepare(documents: list[Document], task: coa.ChainTask, strategy: str, wind
 
 
 LOCAL_SUMMARY_BUDGET = 8_000
-"""Document tokens a repository summary reads on the embedded model by default: three
+"""Document tokens a repository summary reads on an embedded model by default: three
 calls and at most ~11k prompt tokens, about a minute of prompt reading on two free cores
-(~280 prompt tokens/s). Larger repositories are condensed to their docs, outline and file
-heads (see pipelines.condense); other models read everything."""
+for `local` (~280 prompt tokens/s), about 1.5 minutes for `local-instruct` (~120).
+Larger repositories are condensed to their docs, outline and file heads (see
+pipelines.condense); other models read everything."""
 
 
 def _is_local(model: Model) -> bool:

@@ -1,10 +1,10 @@
 """`load_model(settings)`: the configured backend, bounded and cached, ready to call.
 
-Which backend: `fake` -> FakeModel; `local` -> the embedded base model; `local-instruct` ->
-the embedded chat model; anything else (or None
-with an endpoint or key configured) -> the `openai` backend. Every backend is wrapped the
-same way: a per-endpoint concurrency limit (`settings.concurrency`), then the SQLite cache
-and call log in `settings.cache_dir` (read unless `settings.cache` is False).
+Which backend: `fake` -> FakeModel; `local` -> the embedded base model; `local-instruct`
+-> the embedded chat model; anything else (or None with an endpoint or key configured) ->
+the `openai` backend. Every backend is wrapped the same way: a per-endpoint concurrency
+limit (`settings.concurrency`), then the SQLite cache and call log in `settings.cache_dir`
+(read unless `settings.cache` is False).
 
 Which key goes where (the user's OpenAI key never travels to someone else's server):
 

@@ -20,6 +20,7 @@ def test_llm_json_with_fake_then_cached(capsys):
     assert code == 0
     assert first["text"] == "Owls hunt at night."
     assert first["model"] == "fake" and first["cached"] is False
+    assert first["profile"] == "base" and first["rendering"] == "completion"
     assert set(first["usage"]) >= {"prompt_tokens", "completion_tokens"}
     _, second = run_json(capsys, "--json", "--model", "fake", "llm", prompt)
     assert second["cached"] is True and second["text"] == first["text"]
