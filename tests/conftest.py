@@ -24,3 +24,14 @@ def _isolated_environment(tmp_path, monkeypatch, model_dir):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LONGDOC_CACHE_DIR", str(tmp_path / "longdoc-cache"))
     monkeypatch.setenv("LONGDOC_MODEL_DIR", str(model_dir))
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray runtime with 2 CPUs for the whole session (starting one takes ~10 s):
+    the address of its GCS, for drivers started as subprocesses. Skipped without Ray."""
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
