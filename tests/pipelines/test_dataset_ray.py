@@ -79,7 +79,7 @@ def test_actors_killed_mid_prompt_leave_every_prompt_once_resumed_from_its_secti
 
     monkeypatch.setattr(dataset_ray._ActorPool, "_start", recorded_start)
     monkeypatch.setattr(BatchedSqliteSaver, "replay", replay_then_kill)
-    items = [PromptItem(line=i + 1, prompt=f"Write about lane {i}.", words=900) for i in range(6)]
+    items = [PromptItem(line=i + 1, prompt=f"Write about lane {i}.", words=700) for i in range(4)]
     with OpenAITestServer(reply=author_reply, latency=0.02) as server:
         settings = Settings.from_env(
             base_url=server.url, model=server.model, concurrency=4, cache=False, cache_dir=tmp_path / "cache", max_retries=0
