@@ -32,6 +32,7 @@ COMMAND_MODULES: list[str] = [
     "longdoc.commands.qa",
     "longdoc.commands.write",
     "longdoc.commands.dataset",
+    "longdoc.commands.batch",
     "longdoc.commands.llm",
     "longdoc.commands.logs",
 ]
