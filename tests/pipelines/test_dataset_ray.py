@@ -90,3 +90,52 @@ def test_actors_killed_mid_prompt_leave_every_prompt_once_resumed_from_its_secti
     assert sorted(r["messages"][0]["content"] for r in found) == sorted(i.prompt for i in items)
     assert len({r["id"] for r in found}) == len(items)
     assert any(r["meta"]["resumed_sections"] > 0 for r in found)  # continued, not restarted
+
+
+TWO_NODES = """
+import asyncio, json, sys
+from pathlib import Path
+import ray
+from ray.cluster_utils import Cluster
+from longdoc.config import Settings
+from longdoc.llm import load_model
+from longdoc.pipelines import dataset_ray
+from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
+from longdoc.pipelines.dataset_input import PromptItem
+
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+cluster.add_node(num_cpus=1)
+ray.init(address=cluster.address, logging_level="WARNING")
+nodes = []
+start = dataset_ray._ActorPool._start
+def recorded_start(self, share):
+    actor = start(self, share)
+    nodes.append(ray.get(actor.node.remote()).split(":")[0])
+    return actor
+dataset_ray._ActorPool._start = recorded_start
+items = [PromptItem(line=i + 1, prompt=f"Write about quay {i}.", words=300) for i in range(4)]
+settings = Settings.from_env(model="fake", concurrency=2, cache=False)
+out = Path(sys.argv[1])
+report = asyncio.run(generate_dataset(items, load_model(settings), out,
+    options=DatasetOptions(concurrency=2, processes=2, ray=cluster.address), settings=settings))
+print(json.dumps({"nodes": len(set(nodes)), "written": report.written, "processes": report.processes}))
+ray.shutdown()
+cluster.shutdown()
+"""
+
+
+@pytest.mark.slow  # two Ray nodes started from scratch: ~30 s on 2 busy cores
+@pytest.mark.timeout(240)
+def test_actors_spread_over_two_nodes_write_every_prompt_once(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-c", TWO_NODES, str(out)], capture_output=True, text=True, timeout=220, env=dict(os.environ)
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"nodes": 2, "written": 4, "processes": 2}
+    assert len({r["id"] for r in rows(out)}) == 4
