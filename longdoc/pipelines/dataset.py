@@ -3,8 +3,8 @@
 Prompts run concurrently (a fixed pool of `concurrency` workers over a queue, never a gather
 over thousands), longest first, through one model that may rotate over several endpoints.
 Against a remote endpoint at a concurrency one process cannot keep busy, the prompts are
-spread over worker processes (`dataset_workers`); either way every finished row goes to the
-one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
+spread over worker processes (`dataset_workers`), or with `options.ray` over Ray actors on a
+cluster (`dataset_ray`); either way every finished row goes to the one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
 is a hash of its prompt and the generation settings: a rerun skips ids already in OUT or in
 the rejects file and finishes the rest; a prompt interrupted mid-write resumes from its
 AgentWrite checkpoint, which is deleted only once the prompt's row is on disk. Rows failing
