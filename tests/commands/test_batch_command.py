@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from longdoc.cli import main
 
 QUESTION = "When was the harbour built?"
@@ -81,6 +83,7 @@ def test_rerun_skips_finished_documents_and_cuts_a_torn_line(capsys, tmp_path):
     assert again[-1]["path"] == rows[-1]["path"] and again[-1]["answer"] == rows[-1]["answer"]
 
 
+@pytest.mark.slow  # Ray actors start by importing longdoc: ~15 s on 2 busy cores
 def test_batch_on_ray_writes_the_same_rows_as_threads(capsys, tmp_path, ray_cluster):
     docs = corpus(tmp_path)
     here, there = tmp_path / "here.jsonl", tmp_path / "ray.jsonl"
