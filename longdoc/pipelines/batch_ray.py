@@ -7,9 +7,12 @@ the row the actor returns, being the only writer of OUT as in a local batch. Act
 CPU of the cluster at most and no more than `parallel`, each rebuild the model from the
 run's settings and read their share of the `parallel` documents at once, in threads.
 
-A document whose actor dies is read again on a replacement (its Chain-of-Agents checkpoint
-lived on the dead actor's node, so the read starts over), at most MAX_ATTEMPTS times; a
-driver killed with -9 takes its actors with it, and the rerun skips the rows on disk.
+A document whose actor dies is read again on a replacement, at most MAX_ATTEMPTS times; its
+Chain-of-Agents checkpoints are in the cache folder of the settings, on the actor's node, so
+the read resumes where the nodes share that folder (a local runtime does) and starts over
+where they do not (documents are read whole in minutes; unlike the dataset's long writes, their
+checkpoints are not relayed to the driver). A driver killed with -9 takes its actors with it,
+and the rerun skips the rows on disk.
 """
 
 from __future__ import annotations

@@ -104,3 +104,12 @@ def test_driver_sigkilled_then_rerun_leaves_every_prompt_once_and_redoes_no_fini
     finished_before = [r["messages"][0]["content"] for r in rows[:written_before]]
     assert rerun_prompts
     assert not [p for p in finished_before if any(json.dumps(p)[1:-1] in body for body in rerun_prompts)]
+
+
+def test_ray_missing_is_a_config_error_naming_the_extra(monkeypatch):
+    from longdoc.errors import ConfigError
+    from longdoc.pipelines.ray_runtime import import_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
+    with pytest.raises(ConfigError, match=r'longdoc\[ray\]'):
+        import_ray()
