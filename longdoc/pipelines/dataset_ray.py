@@ -10,8 +10,8 @@ that outgrows one client machine (`longdoc dataset --ray [ADDRESS]`):
 - The driver (this process) hands out the prompts one at a time, longest first, so an actor
   that is ahead takes more. It stays the only writer of OUT and of the rejects file (whole
   lines, fsync) and the owner of the checkpoints: an actor's AgentWrite checkpoints go to an
-  in-memory store whose writes stream back to the driver as each section finishes
-  (`checkpoint_relay`), and the driver commits them to its SQLite file, the same file and
+  in-memory store whose writes reach the driver as each section finishes (`checkpoint_relay`;
+  the driver long-polls each prompt's actor, which works through Ray Client too), and the driver commits them to its SQLite file, the same file and
   schema as the other executors. A prompt starts on an actor with the rows the driver holds
   for it, so it resumes from its last finished section.
 - An actor that dies (a node lost, `ray.kill`, out of memory) is replaced, and the prompts it
@@ -32,8 +32,7 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
@@ -64,14 +63,6 @@ def actor_count(options: DatasetOptions, prompts: int, cpus: int) -> int:
     return max(1, min(wanted, max(1, cpus // ACTOR_CPUS), prompts))
 
 
-@dataclass(frozen=True)
-class SectionCheckpoints:
-    """What an actor streams to the driver while writing a prompt: the checkpoint writes
-    committed since its last message, as SQL statements."""
-
-    statements: StoredStatements
-
-
 @ray.remote
 class DatasetWriter:
     """A Ray actor: writes prompts with its own model clients, relays its checkpoints."""
@@ -81,6 +72,7 @@ class DatasetWriter:
 
         self.options = options
         self.store = RelaySqliteSaver()
+        self.writing: dict[str, asyncio.Future[PromptOutcome]] = {}
         self.pipeline = AgentWrite(
             load_endpoints(settings), self.store, window=options.window, section_words=options.section_words
         )
@@ -92,28 +84,27 @@ class DatasetWriter:
     def cpu_seconds(self) -> float:
         return time.process_time()
 
-    async def write(self, item: PromptItem, key: str, rows: ThreadRows) -> AsyncIterator[SectionCheckpoints | PromptOutcome]:
-        """Write `item` from the checkpoint `rows` the driver holds for it: stream each batch of
-        new checkpoint writes as it is committed, then the prompt's outcome."""
+    async def start(self, item: PromptItem, key: str, rows: ThreadRows) -> None:
+        """Start writing `item` from the checkpoint `rows` the driver holds for it."""
         self.store.load(key, rows)
+        self.writing[key] = asyncio.ensure_future(write_prompt(self.pipeline, item, key, self.options))
+
+    async def collect(self, key: str) -> tuple[StoredStatements, PromptOutcome | None]:
+        """Once `key` has new checkpoint writes or is finished: those writes (as SQL
+        statements), and its outcome when finished. The driver calls it again until then (a
+        long poll rather than a streaming generator, which Ray Client does not carry)."""
+        task = self.writing[key]
         changed = self.store.changed(key)
-        task = asyncio.ensure_future(write_prompt(self.pipeline, item, key, self.options))
-        try:
-            while not task.done():
-                waiter = asyncio.ensure_future(changed.wait())
-                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                statements = self.store.take(key)
-                if statements:
-                    yield SectionCheckpoints(statements)
-            statements = self.store.take(key)
-            if statements:
-                yield SectionCheckpoints(statements)
-            yield _portable(task.result())
-        finally:
-            if not task.done():
-                task.cancel()
-            self.store.forget(key)
+        if not task.done() and not changed.is_set():
+            waiter = asyncio.ensure_future(changed.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+        if not task.done():
+            return self.store.take(key), None
+        statements = self.store.take(key)  # every write of the finished prompt, then its end
+        del self.writing[key]
+        self.store.forget(key)
+        return statements, _portable(task.result())
 
 
 class _ActorPool:
@@ -177,16 +168,13 @@ async def write_on_ray(
 
     async def write_one(actor: Any, item: PromptItem, key: str) -> PromptOutcome:
         rows = await asyncio.to_thread(saver.thread_rows, key)
-        outcome: PromptOutcome | None = None
-        async for reference in actor.write.remote(item, key, rows):
-            message = await reference
-            if isinstance(message, SectionCheckpoints):
-                saver.replay(key, message.statements)
-            else:
-                outcome = message
-        if outcome is None:  # the stream ended without an outcome: the actor is gone
-            raise ActorUnavailableError("the actor's stream ended before its outcome", None)
-        return outcome
+        await actor.start.remote(item, key, rows)
+        while True:
+            statements, outcome = await actor.collect.remote(key)
+            if statements:
+                saver.replay(key, statements)
+            if outcome is not None:
+                return outcome
 
     async def slot(index: int) -> None:
         actor = pool.actors[index]
