@@ -220,6 +220,20 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     return server, server.stdout.readline().strip()
 
 
+RAY_READING = """Reading it: on one 2-core machine Ray adds a fixed cost and no speed. The runtime starts once
+(above); each run then starts its actors, each importing longdoc (~6-10 s of CPU on these busy
+cores): the 8-prompt runs take 13-19 s on Ray against 1-1.5 s for the others, and Ray's CPU per call
+is 3x the others' at 64 prompts, nearly all of it that start-up (the section relay itself costs a few
+ms per call at most). Per prompt, Ray's 2 actors are no faster than the built-in 2 processes, as
+expected with the same cores. The fitted break-even against one process is only an order of
+magnitude: on a shared machine (load 5-7 on 2 cores here) two processes get a larger share of the
+CPU than one, which favours both multi-process executors in the per-prompt times. Ray pays where it
+adds machines: a cluster whose nodes bring cores the driver's machine does not have, on runs of
+thousands of prompts, where a 15 s start is lost in hours of writing.
+"""
+"""How to read the bench_dataset_ray table (written as measured on 2 shared cores, 2026-12-04)."""
+
+
 EXECUTORS = {"one process": {"processes": 1}, "processes (auto)": {}, "Ray actors": {"ray": "local"}}
 
 
@@ -309,6 +323,7 @@ processes (automatic count); Ray actors on a local Ray runtime ({os.cpu_count()}
 {ray_start:.1f} s, not counted below (each run still starts its own actors, which is counted). Efficiency = ideal / wall,
 ideal = model calls x latency / concurrency. CPU ms/call counts the driver and every worker process or actor.
 
+{RAY_READING}
 {chr(10).join(lines)}
 
 {table}
