@@ -32,6 +32,7 @@ COMMAND_MODULES: list[str] = [
     "longdoc.commands.qa",
     "longdoc.commands.write",
     "longdoc.commands.dataset",
+    "longdoc.commands.batch",
     "longdoc.commands.llm",
     "longdoc.commands.logs",
 ]
@@ -169,12 +170,31 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+OPTIONAL_VALUE_OPTIONS = {"--ray"}
+"""Options whose value may be left out (`--ray` alone: a local Ray runtime). Typer has no
+such options, so `main` writes the default value in when the next word is not an address."""
+
+
+def fill_optional_values(argv: list[str]) -> list[str]:
+    """`--ray` followed by no Ray address gets the address `local` written after it."""
+    from .pipelines.ray_runtime import LOCAL, is_ray_address
+
+    filled: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return filled + argv[i:]
+        filled.append(arg)
+        if arg in OPTIONAL_VALUE_OPTIONS and (i + 1 == len(argv) or not is_ray_address(argv[i + 1])):
+            filled.append(LOCAL)
+    return filled
+
+
 _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0 on success, 1 on a reported failure, 2 on bad usage."""
-    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    args = fill_optional_values(hoist_global_options(list(sys.argv[1:] if argv is None else argv)))
     try:
         app(args=args, prog_name="longdoc", standalone_mode=False)
     except LongdocError as exc:

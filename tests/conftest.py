@@ -47,3 +47,14 @@ def use_rendering(rendering: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(FakeModel, "__init__", init)
     monkeypatch.setenv("LONGDOC_PROFILE", "instruct" if chat else "base")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray runtime with 2 CPUs for the whole session (starting one takes ~10 s):
+    the address of its GCS, for drivers started as subprocesses. Skipped without Ray."""
+    ray = pytest.importorskip("ray")
+    if not ray.is_initialized():
+        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()

@@ -60,6 +60,15 @@ def register(app: typer.Typer) -> None:
                 "of --concurrency against a remote endpoint, at most one per core).",
             ),
         ] = None,
+        ray: Annotated[
+            str | None,
+            typer.Option(
+                "--ray",
+                metavar="[ADDRESS]",
+                help="Write on Ray actors: alone, a local Ray runtime; with `auto` or ray://host:port, "
+                'that cluster (pip install "longdoc[ray]").',
+            ),
+        ] = None,
     ) -> None:
         """Write every prompt with AgentWrite into a chat-format JSONL dataset.
 
@@ -95,6 +104,7 @@ def register(app: typer.Typer) -> None:
             section_words=section_words,
             window=c.settings.window,
             processes=processes,
+            ray=ray,
         )
 
         def on_progress(p: DatasetProgress) -> None:
@@ -128,7 +138,8 @@ def register(app: typer.Typer) -> None:
             f"done: {report.written} written, {report.rejected} rejected, {len(report.failed)} failed, "
             f"{report.skipped_done} already done, {report.duplicates} duplicates, "
             f"{len(report.bad_lines)} bad lines, {report.seconds:.1f}s"
-            + (f" in {report.processes} processes" if report.processes > 1 else ""),
+            + (f" on {report.processes} Ray actor{'s' if report.processes != 1 else ''}" if ray is not None else "")
+            + (f" in {report.processes} processes" if report.processes > 1 and ray is None else ""),
             highlight=False,
             soft_wrap=True,
         )

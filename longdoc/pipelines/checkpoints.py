@@ -97,6 +97,16 @@ WRITER_LINGER_S = 0.005
 transaction (a killed process loses at most this much more: sections written again)."""
 
 
+CHECKPOINT_TABLES = ("checkpoints", "writes")
+"""The tables of LangGraph's SQLite saver; both are keyed by thread_id first."""
+
+StoredStatements = list[tuple[str, list[tuple[Any, ...]]]]
+"""Writes to a checkpoint store as SQL statements, each with its rows of parameters."""
+
+ThreadRows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
+"""One thread's stored rows, by table: (column names, rows)."""
+
+
 class _StatementRecorder:
     """Stands in for a cursor inside one write: keeps its statements for the writer thread."""
 
@@ -180,6 +190,24 @@ class BatchedSqliteSaver(InlineSqliteSaver):
         """Delete `thread_id`'s checkpoints (queued like any write)."""
         with self._recording(thread_id):
             super().delete_thread(thread_id)
+
+    def replay(self, thread_id: str, statements: StoredStatements) -> None:
+        """Queue `statements`, recorded by another store's writes to `thread_id` (see
+        `checkpoint_relay`), as this store's own writes to it."""
+        with self._recording(thread_id), self.cursor() as cur:
+            for sql, rows in statements:
+                cur.executemany(sql, rows)
+
+    def thread_rows(self, thread_id: str) -> ThreadRows:
+        """Everything stored for `thread_id` (its queued writes committed first), table by
+        table as (columns, rows): what another store needs to resume the thread."""
+        self._wait_for(str(thread_id))
+        found: ThreadRows = {}
+        with super().cursor(transaction=False) as cur:
+            for table in CHECKPOINT_TABLES:
+                cur.execute(f"SELECT * FROM {table} WHERE thread_id = ?", (str(thread_id),))
+                found[table] = ([column[0] for column in cur.description], [tuple(row) for row in cur.fetchall()])
+        return found
 
     def thread_ids(self) -> set[str]:
         """Every thread with a checkpoint stored."""

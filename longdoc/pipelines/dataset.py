@@ -3,8 +3,8 @@
 Prompts run concurrently (a fixed pool of `concurrency` workers over a queue, never a gather
 over thousands), longest first, through one model that may rotate over several endpoints.
 Against a remote endpoint at a concurrency one process cannot keep busy, the prompts are
-spread over worker processes (`dataset_workers`); either way every finished row goes to the
-one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
+spread over worker processes (`dataset_workers`), or with `options.ray` over Ray actors on a
+cluster (`dataset_ray`); either way every finished row goes to the one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
 is a hash of its prompt and the generation settings: a rerun skips ids already in OUT or in
 the rejects file and finishes the rest; a prompt interrupted mid-write resumes from its
 AgentWrite checkpoint, which is deleted only once the prompt's row is on disk. Rows failing
@@ -34,7 +34,7 @@ from ..agents.length import count_words
 from ..agents.planner import SECTION_WORDS
 from ..agents.repetition import repeated_ngram_share
 from ..config import Settings
-from ..errors import InputFormatError, ModelError, PipelineError
+from ..errors import ConfigError, InputFormatError, ModelError, PipelineError
 from ..llm.base import Model
 from ..llm.profiles import profile_of
 from .agent_write import AgentWrite, WriteResult, write_key
@@ -65,6 +65,9 @@ class DatasetOptions(BaseModel):
     `dataset_workers.process_count`): more than one only for a remote endpoint at a
     concurrency one process cannot keep busy, and only when `generate_dataset` is given the
     settings to rebuild the model from."""
+    ray: str | None = None
+    """Write on a Ray cluster (`dataset_ray`): "local" starts a Ray runtime on this machine,
+    "auto" or "ray://host:port" joins a cluster; None (the default) never imports Ray."""
 
 
 def rejects_path_for(out: Path) -> Path:
@@ -238,7 +241,9 @@ async def generate_dataset(
     checkpoint = checkpoint or checkpoint_path_for(out)
     started = time.monotonic()
     cpu_started = time.process_time()
-    processes = process_count(options, len(items), settings)
+    if options.ray is not None and settings is None:
+        raise ConfigError("writing on a Ray cluster needs the settings the model was loaded from")
+    processes = 1 if options.ray is not None else process_count(options, len(items), settings)
     out_file, rejects_file = JsonlAppender(out), JsonlAppender(rejects)
     out_report: OpenReport = out_file.open()
     rejects_file.open()
@@ -319,10 +324,20 @@ async def generate_dataset(
             saver.flush()  # committed before any worker process opens the file
             writer_task = asyncio.create_task(writer(saver))
             try:
-                if processes > 1:
+                if options.ray is not None or processes > 1:
                     worker_settings = settings.model_copy(
                         update={"model": model.name, "window": options.window or model.context_window}
                     )
+                if options.ray is not None and todo:
+                    from .ray_runtime import import_ray
+
+                    import_ray()  # a missing extra is a ConfigError, not an ImportError
+                    from .dataset_ray import write_on_cluster
+
+                    workers_cpu, processes = await write_on_cluster(
+                        options.ray, todo, worker_settings, options, saver, apply
+                    )
+                elif processes > 1:
                     workers_cpu = await write_in_processes(
                         todo, worker_settings, options, processes, checkpoint, apply
                     )
