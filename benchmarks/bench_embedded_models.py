@@ -55,12 +55,12 @@ def pct(value):
     return "-" if value is None else f"{100 * value:.0f}"
 
 
-def measure(model_name: str, items, lengths) -> dict:
+def measure(model_name: str, items, lengths, strategies) -> dict:
     settings = Settings(model=model_name, window=WINDOW, concurrency=2, cache=False,
                         cache_dir=Path(tempfile.mkdtemp(prefix="embedded-")))
     model = load_model(settings)
     started = time.perf_counter()
-    rows = run_qa(items, list(STRATEGIES), model, settings=settings, window=WINDOW, scorer="lexical",
+    rows = run_qa(items, list(strategies), model, settings=settings, window=WINDOW, scorer="lexical",
                   progress=lambda d, t, r, _: print(f"[{model_name}] {d}/{t} {r.id} {r.strategy} {r.seconds:.0f}s "
                                                      f"answer={r.answer[:60]!r} gold={r.gold[0][:40]!r}",
                                                      file=sys.stderr, flush=True))
@@ -68,7 +68,7 @@ def measure(model_name: str, items, lengths) -> dict:
     out: dict = {"model": model.name, "profile": model.profile.name, "rows": rows}
     for dataset in ("quality", "natural_question"):
         mine = [r for r in rows if r.id.startswith(dataset + ":")]
-        out[dataset] = summarize_rows(mine, list(STRATEGIES))
+        out[dataset] = summarize_rows(mine, list(strategies))
     ok = [r for r in rows if r.status == "ok"]
     out["own_answers"] = sum(not r.fallback for r in ok) / max(1, len(ok))
     out["as_written"] = sum(r.answer == (r.raw_answer or "").strip() for r in ok) / max(1, len(ok))
@@ -99,22 +99,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="local,local-instruct")
     parser.add_argument("--lengths", type=int, default=2, help="LongBench-Write prompts (the shortest)")
+    parser.add_argument("--pick", action="append", default=[], metavar="FILE:LINE:N",
+                        help=f"questions: the first N of line LINE of FILE (default {' '.join(PICKS)})")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     from longdoc.pipelines.length_eval import read_length_prompts
 
-    items = picked_items(PICKS)
+    picks = args.pick or list(PICKS)
+    strategies = [s for s in args.strategies.split(",") if s]
+    items = picked_items(picks)
     lengths = sorted(read_length_prompts(WRITING), key=lambda p: p.length)[: args.lengths]
-    results = [measure(name, items, lengths) for name in args.models.split(",")]
+    results = [measure(name, items, lengths, strategies) for name in args.models.split(",")]
 
     table = []
     for r in results:
         q, nq = r["quality"], r["natural_question"]
         table.append([
             r["model"], r["profile"],
-            " / ".join(pct(q[s].accuracy) for s in STRATEGIES),
-            " / ".join(pct(nq[s].f1) for s in STRATEGIES),
-            " / ".join(pct(nq[s].answer_or_evidence) for s in STRATEGIES),
+            " / ".join(pct(q[s].accuracy) for s in strategies),
+            " / ".join(pct(nq[s].f1) for s in strategies),
+            " / ".join(pct(nq[s].answer_or_evidence) for s in strategies),
             pct(r["own_answers"]),
             pct(r["as_written"]),
             round(r["seconds_per_question"], 1),
@@ -128,12 +133,13 @@ def main() -> None:
     )
     body = (
         f"Both embedded models in one run, one after the other, on the shared 2-core machine; window {WINDOW}, "
-        f"concurrency 2, cache off. Questions: {', '.join(PICKS)} (FILE:LINE:N of ../shared/data/leval), "
-        f"{len(items)} in all; strategies {' / '.join(STRATEGIES)} (xl3m with the lexical scorer). "
+        f"concurrency 2, cache off. Questions: {', '.join(picks)} (FILE:LINE:N of ../shared/data/leval), "
+        f"{len(items)} in all; strategies {' / '.join(strategies)} (xl3m with the lexical scorer). "
         "`own answers` = share of final answers that are the model's reply (not a fallback); `as written` = "
         "share equal to the model's logged reply, only stripped (a base model's reply is cleaned of cues and "
         "echoes, so it is lower there by design). "
-        "Seconds per question cover all three strategies.\n\n"
+        "Seconds per question cover all the strategies. Load from other jobs on the machine inflates every "
+        "time here (see the load note below the table).\n\n"
         + markdown_table(
             ["model", "profile", "QuALITY accuracy %", "NQ F1 %", "NQ answer or shown evidence %",
              "own answers %", "as written %", "s / question", "length S_l", "repository summary"],

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..llm.profiles import ModelProfile
+from .fitting import longest_fitting
 from .notes import ABBREVIATION
 from .repetition import repair_repetition
 
@@ -101,14 +102,7 @@ def cap_reply(
         text = _cut_unfinished(text)
     if max_tokens is None or counter is None or counter(text) <= max_tokens:
         return text
-    lo, hi = 0, len(text)
-    while lo < hi:  # the longest prefix within the cap (by characters)
-        mid = (lo + hi + 1) // 2
-        if counter(text[:mid]) <= max_tokens:
-            lo = mid
-        else:
-            hi = mid - 1
-    head = text[:lo]
+    head = text[: longest_fitting(len(text), lambda k: counter(text[:k]) <= max_tokens)]
     cut = _cut_unfinished(head)
     if cut == head and "\n" in head.rstrip():
         cut = head[: head.rstrip().rindex("\n")]
@@ -170,12 +164,6 @@ def clean_output(
         out = _cut_unfinished(out)
     if max_tokens is not None and counter is not None and counter(out) > max_tokens:
         words = out.split()
-        lo, hi = 0, len(words)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if counter(" ".join(words[:mid])) <= max_tokens:
-                lo = mid
-            else:
-                hi = mid - 1
-        out = _cut_unfinished(" ".join(words[:lo]))
+        kept = longest_fitting(len(words), lambda k: counter(" ".join(words[:k])) <= max_tokens)
+        out = _cut_unfinished(" ".join(words[:kept]))
     return out.strip()

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..documents import Chunk
+from .fitting import longest_fitting
 
 Mode = Literal["question", "book", "repository"]
 """What the workers are reading for: a question, a prose summary, or a repository summary."""
@@ -191,15 +192,9 @@ def trim_lines(text: str, tokens: int, counter: TokenCounter) -> str:
     if counter(text) <= tokens:
         return text
     lines = text.splitlines()
-    lo, hi = 0, len(lines)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if counter("\n".join(lines[:mid])) <= tokens:
-            lo = mid
-        else:
-            hi = mid - 1
-    if lo:
-        return "\n".join(lines[:lo]).rstrip()
+    kept = longest_fitting(len(lines), lambda k: counter("\n".join(lines[:k])) <= tokens)
+    if kept:
+        return "\n".join(lines[:kept]).rstrip()
     return _trim_to(lines[0], tokens, counter) if lines else ""
 
 
@@ -215,14 +210,8 @@ def _trim_to(text: str, tokens: int, counter: TokenCounter) -> str:
     if counter(text) <= tokens:
         return text
     words = text.split()
-    lo, hi = 0, len(words)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if counter(" ".join(words[:mid]) + " …") <= tokens:
-            lo = mid
-        else:
-            hi = mid - 1
-    return " ".join(words[:lo]) + " …" if lo else ""
+    kept = longest_fitting(len(words), lambda k: counter(" ".join(words[:k]) + " …") <= tokens)
+    return " ".join(words[:kept]) + " …" if kept else ""
 
 
 MIN_PIECE_TOKENS = 12

@@ -30,14 +30,7 @@ def register(app: typer.Typer) -> None:
         """Answer QUESTION from PATH: workers read it in order, a manager answers from their notes."""
         from .. import api
         from ..cli import cli_context
-        from .reading import (
-            ProgressPrinter,
-            plan_json,
-            print_plan,
-            print_result,
-            result_json,
-            warn_fallback,
-        )
+        from .reading import ProgressPrinter, plan_json, print_plan, show_result
 
         c = cli_context(ctx)
         if strategy not in ("chain", "hierarchical", "xl3m"):
@@ -52,8 +45,4 @@ def register(app: typer.Typer) -> None:
             path, question, strategy=strategy, settings=c.settings, progress=ProgressPrinter(c.err),
             scorer=scorer,
         )
-        if c.json:
-            c.emit_json(result_json(result, trace=trace))
-            warn_fallback(c.err, result)
-        else:
-            print_result(c.out, c.err, result, trace=trace)
+        show_result(c, result, trace=trace)

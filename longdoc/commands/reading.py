@@ -105,3 +105,13 @@ def print_result(out: Console, err: Console, result: AnswerResult, *, trace: boo
         f"{u.completion_tokens:,} completion tokens, {result.timings.get('total_s', 0):.1f}s[/]",
         highlight=False,
     )
+
+
+def show_result(c: Any, result: AnswerResult, *, trace: bool = False) -> None:
+    """An ask or summarize result on the command line: `--json`, or the answer on stdout
+    and its sources on stderr; either way a fallback says so on stderr."""
+    if c.json:
+        c.emit_json(result_json(result, trace=trace))
+        warn_fallback(c.err, result)
+    else:
+        print_result(c.out, c.err, result, trace=trace)

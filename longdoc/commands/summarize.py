@@ -37,14 +37,7 @@ def register(app: typer.Typer) -> None:
         modules, responsibilities, public APIs and how they connect."""
         from .. import api
         from ..cli import cli_context
-        from .reading import (
-            ProgressPrinter,
-            plan_json,
-            print_plan,
-            print_result,
-            result_json,
-            warn_fallback,
-        )
+        from .reading import ProgressPrinter, plan_json, print_plan, show_result
 
         c = cli_context(ctx)
         if strategy not in ("chain", "hierarchical"):
@@ -59,8 +52,4 @@ def register(app: typer.Typer) -> None:
             path, words=words, focus=focus, strategy=strategy, settings=c.settings,
             progress=ProgressPrinter(c.err), budget=budget,
         )
-        if c.json:
-            c.emit_json(result_json(result, trace=trace))
-            warn_fallback(c.err, result)
-        else:
-            print_result(c.out, c.err, result, trace=trace)
+        show_result(c, result, trace=trace)
