@@ -17,9 +17,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from .config import Settings
+from .console import print_error, stderr_console, stdout_console
 from .errors import LongdocError
 
 COMMAND_MODULES: list[str] = [
@@ -60,13 +60,13 @@ class CliContext:
 
     @property
     def err(self) -> Console:
-        """Progress and logs: stderr, silent with --quiet."""
-        return Console(stderr=True, quiet=self.quiet)
+        """Progress and logs: stderr, silent with --quiet, lines never wrapped."""
+        return stderr_console(quiet=self.quiet)
 
     @property
     def out(self) -> Console:
         """Results: stdout."""
-        return Console(soft_wrap=True)
+        return stdout_console()
 
     def emit_json(self, obj: Any) -> None:
         sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
@@ -167,12 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=args, prog_name="longdoc", standalone_mode=False)
     except LongdocError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        print_error(str(exc))
         return 1
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
-        Console(stderr=True).print("aborted")
+        stderr_console().print("aborted")
         return 1
     except usage_errors() as exc:
         if not hasattr(exc, "show"):

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Send PROMPT to the configured model and print its reply."""
         from ..cli import cli_context
+        from ..console import status
 
         c = cli_context(ctx)
         stops = tuple(s.replace("\\n", "\n") for s in stop or ())
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
             prompt, max_tokens=max_tokens, temperature=temperature, stop=stops, logprobs=logprobs
         )
         model = load_model(c.settings)
-        with c.err.status(f"calling {c.settings.model or 'the endpoint'}…"):
+        with status(c.err, f"calling {c.settings.model or 'the endpoint'}…"):
             completion = model.complete(request)
         if c.json:
             c.emit_json(
