@@ -3,49 +3,39 @@
 Global options (`--model`, `--json`, ...) are accepted before or after the command name:
 `main` moves them in front of the command before typer parses, so scripts can write
 `longdoc ask book.txt "..." --json` as naturally as `longdoc --json ask ...`.
-Each command lives in a module of `longdoc.commands` with a `register(app)` function.
+Each command lives in a module of `longdoc.commands` with a `register(app)` function,
+imported only when that command runs (`longdoc.commands.lazy`).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from .config import Settings
-from .console import print_error, stderr_console, stdout_console
+from .commands.lazy import LazyCommandGroup
 from .errors import LongdocError
 
-COMMAND_MODULES: list[str] = [
-    "longdoc.commands.split",
-    "longdoc.commands.tokens",
-    "longdoc.commands.ask",
-    "longdoc.commands.summarize",
-    "longdoc.commands.eval",
-    "longdoc.commands.needle",
-    "longdoc.commands.qa",
-    "longdoc.commands.write",
-    "longdoc.commands.dataset",
-    "longdoc.commands.llm",
-    "longdoc.commands.logs",
-]
-"""Modules that add commands, in the order they appear in `--help`."""
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .config import Settings
 
 GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir", "--profile"}
 GLOBAL_FLAGS = {"--no-cache", "--quiet", "-q", "--json"}
 
 app = typer.Typer(
     name="longdoc",
+    cls=LazyCommandGroup,
     help="Read documents far longer than a model's context window; write far longer outputs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -61,11 +51,15 @@ class CliContext:
     @property
     def err(self) -> Console:
         """Progress and logs: stderr, silent with --quiet, lines never wrapped."""
+        from .console import stderr_console
+
         return stderr_console(quiet=self.quiet)
 
     @property
     def out(self) -> Console:
         """Results: stdout."""
+        from .console import stdout_console
+
         return stdout_console()
 
     def emit_json(self, obj: Any) -> None:
@@ -117,6 +111,8 @@ def _global_options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
+    from .config import Settings
+
     settings = Settings.from_env(
         model=model,
         base_url=base_url,
@@ -127,11 +123,6 @@ def _global_options(
         profile=profile,
     )
     ctx.obj = CliContext(settings=settings, json=json_output, quiet=quiet)
-
-
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -158,20 +149,21 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
-_register_commands()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0 on success, 1 on a reported failure, 2 on bad usage."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         app(args=args, prog_name="longdoc", standalone_mode=False)
     except LongdocError as exc:
+        from .console import print_error
+
         print_error(str(exc))
         return 1
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
+        from .console import stderr_console
+
         stderr_console().print("aborted")
         return 1
     except usage_errors() as exc:

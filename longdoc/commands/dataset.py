@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from rich.markup import escape
 
 from ..agents.planner import SECTION_WORDS
 from ..errors import LongdocError
-from ..pipelines.dataset import MAX_REPETITION
+from ..pipelines.dataset_options import MAX_REPETITION
 
 
 def _duration(seconds: float | None) -> str:
@@ -66,6 +65,7 @@ def register(app: typer.Typer) -> None:
         Rows: {"id", "messages": [user prompt, assistant text]} (+ "meta" with --with-meta).
         Several --base-url values, comma-separated, are used in turn. Rerunning skips rows
         already in OUT or in the rejects file and resumes half-written prompts."""
+        from ..aio import run_sync
         from ..cli import cli_context
         from ..llm.factory import endpoint_urls, load_endpoints
         from ..pipelines.dataset import (
@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
         def on_failure(item: PromptItem, exc: Exception) -> None:
             err.print(f"[red]failed[/] line {item.line}: {escape(str(exc))} (rerun to retry)", highlight=False, soft_wrap=True)
 
-        report = asyncio.run(
+        report = run_sync(
             generate_dataset(
                 items,
                 model,

@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..llm import CompletionRequest, load_model
-
 
 def register(app: typer.Typer) -> None:
     @app.command("llm")
@@ -30,6 +28,8 @@ def register(app: typer.Typer) -> None:
         """Send PROMPT to the configured model and print its reply."""
         from ..cli import cli_context
         from ..console import status
+        from ..llm import load_model
+        from ..llm.base import CompletionRequest
 
         c = cli_context(ctx)
         stops = tuple(s.replace("\\n", "\n") for s in stop or ())

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..agents.planner import SECTION_WORDS, Plan
-from ..agents.writer import SectionDraft
+from ..agents.planner import SECTION_WORDS
 from ..errors import SourceError
 from .eval import eval_app
+
+if TYPE_CHECKING:
+    from ..agents.planner import Plan
+    from ..agents.writer import SectionDraft
 
 
 def _read_instruction(instruction: str | None, instruction_file: Path | None) -> str:
@@ -50,6 +52,7 @@ def register(app: typer.Typer) -> None:
         """Write a long piece with AgentWrite: plan sections, write them in turn, control length.
 
         An interrupted write resumes from its last finished section when run again."""
+        from ..aio import run_sync
         from ..cli import cli_context
         from ..pipelines.agent_write import awrite
 
@@ -82,7 +85,7 @@ def register(app: typer.Typer) -> None:
                 soft_wrap=True,
             )
 
-        result = asyncio.run(
+        result = run_sync(
             awrite(
                 text,
                 words,
@@ -122,6 +125,7 @@ def register(app: typer.Typer) -> None:
         ] = SECTION_WORDS,
     ) -> None:
         """Length control: write every prompt and score its length (S_l, 0..100) and the mean."""
+        from ..aio import run_sync
         from ..cli import cli_context
         from ..llm import load_model
         from ..pipelines.agent_write import AgentWrite, default_checkpoint_path, open_checkpointer
@@ -149,7 +153,7 @@ def register(app: typer.Typer) -> None:
                 pipeline = AgentWrite(model, saver, window=c.settings.window, section_words=section_words)
                 return await evaluate_length(items, pipeline, concurrency=c.settings.concurrency, on_row=on_row)
 
-        report = asyncio.run(run())
+        report = run_sync(run())
         if c.json:
             c.emit_json(report.to_json())
             return

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from ..agents.length import count_words
-from ..agents.planner import SECTION_WORDS
 from ..agents.repetition import repeated_ngram_share
 from ..config import Settings
 from ..errors import InputFormatError, ModelError, PipelineError
@@ -39,31 +38,10 @@ from ..llm.base import Model
 from .agent_write import AgentWrite, WriteResult, write_key
 from .checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
 from .dataset_input import PromptItem
+from .dataset_options import DatasetOptions
 from .dataset_output import JsonlAppender, OpenReport
 
-MAX_REPETITION = 0.25
-"""Share of repeated word 4-grams above which a row is rejected as repetitive; fluent
-English prose of a few thousand words stays well under 0.1."""
-
 REPETITION_NGRAM = 4
-
-
-class DatasetOptions(BaseModel):
-    """How rows are generated and filtered."""
-
-    model_config = ConfigDict(frozen=True)
-
-    concurrency: int = Field(default=4, ge=1)
-    with_meta: bool = False
-    min_length_score: float = Field(default=0.0, ge=0, le=100)
-    max_repetition: float = Field(default=MAX_REPETITION, gt=0, le=1)
-    section_words: int = Field(default=SECTION_WORDS, ge=1)
-    window: int | None = None
-    processes: int | None = Field(default=None, ge=1)
-    """Worker processes the prompts are spread over; None = automatic (see
-    `dataset_workers.process_count`): more than one only for a remote endpoint at a
-    concurrency one process cannot keep busy, and only when `generate_dataset` is given the
-    settings to rebuild the model from."""
 
 
 def rejects_path_for(out: Path) -> Path:
