@@ -16,7 +16,6 @@ times (interleaved) and the table shows each run, so the spread is visible.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
@@ -72,7 +71,7 @@ def run_once(
     started = time.perf_counter()
     server_cpu_started = process_cpu_seconds(server_pid)
     load_started = os.getloadavg()[0]
-    report = asyncio.run(generate_dataset(prompts, model, folder / "out.jsonl", options=options, settings=settings))
+    report = generate_dataset(prompts, model, folder / "out.jsonl", options=options, settings=settings)
     wall = time.perf_counter() - started
     client_cpu = report.cpu_seconds  # this process and its worker processes
     server_cpu = process_cpu_seconds(server_pid) - server_cpu_started

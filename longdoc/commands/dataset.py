@@ -65,7 +65,6 @@ def register(app: typer.Typer) -> None:
         Rows: {"id", "messages": [user prompt, assistant text]} (+ "meta" with --with-meta).
         Several --base-url values, comma-separated, are used in turn. Rerunning skips rows
         already in OUT or in the rejects file and resumes half-written prompts."""
-        from ..aio import run_sync
         from ..cli import cli_context
         from ..llm.factory import endpoint_urls, load_endpoints
         from ..pipelines.dataset import (
@@ -109,18 +108,16 @@ def register(app: typer.Typer) -> None:
         def on_failure(item: PromptItem, exc: Exception) -> None:
             err.print(f"[red]failed[/] line {item.line}: {escape(str(exc))} (rerun to retry)", highlight=False, soft_wrap=True)
 
-        report = run_sync(
-            generate_dataset(
-                items,
-                model,
-                output,
-                options=options,
-                settings=c.settings,
-                rejects=rejects or rejects_path_for(output),
-                bad_lines=bad,
-                on_progress=on_progress,
-                on_failure=on_failure,
-            )
+        report = generate_dataset(
+            items,
+            model,
+            output,
+            options=options,
+            settings=c.settings,
+            rejects=rejects or rejects_path_for(output),
+            bad_lines=bad,
+            on_progress=on_progress,
+            on_failure=on_failure,
         )
         if report.torn_bytes_repaired:
             err.print(f"repaired a torn last line in {output} ({report.torn_bytes_repaired} bytes cut)", soft_wrap=True)

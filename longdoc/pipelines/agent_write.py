@@ -12,7 +12,6 @@ is what a resume must not lose), never the prompts.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -341,9 +340,12 @@ def write(
 
     The model defaults to `load_model(settings)` (the embedded model with no endpoint
     configured); checkpoints go to `checkpoint` (default: the cache folder), so calling
-    `write` again after an interruption resumes where it stopped.
+    `write` again after an interruption resumes where it stopped. Works inside a running
+    event loop too (a notebook); in async code, await `awrite`.
     """
-    return asyncio.run(
+    from ..aio import run_sync
+
+    return run_sync(
         awrite(
             instruction,
             words,

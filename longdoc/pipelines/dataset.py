@@ -189,7 +189,7 @@ def _meta(item: PromptItem, key: str, result: WriteResult) -> dict[str, Any]:
     }
 
 
-async def generate_dataset(
+async def agenerate_dataset(
     items: list[PromptItem],
     model: Model,
     out: Path,
@@ -350,3 +350,27 @@ async def _write_here(
     finally:
         for task in workers:
             task.cancel()
+
+
+def generate_dataset(
+    items: list[PromptItem],
+    model: Model,
+    out: Path,
+    *,
+    options: DatasetOptions | None = None,
+    settings: Settings | None = None,
+    rejects: Path | None = None,
+    checkpoint: Path | None = None,
+    bad_lines: list[InputFormatError] | None = None,
+    on_progress: Callable[[DatasetProgress], None] | None = None,
+    on_failure: Callable[[PromptItem, Exception], None] | None = None,
+) -> DatasetReport:
+    """`agenerate_dataset` from synchronous code (a script, a notebook cell): see `longdoc.aio`."""
+    from ..aio import run_sync
+
+    return run_sync(
+        agenerate_dataset(
+            items, model, out, options=options, settings=settings, rejects=rejects, checkpoint=checkpoint,
+            bad_lines=bad_lines, on_progress=on_progress, on_failure=on_failure,
+        )
+    )
