@@ -37,7 +37,13 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         words: Annotated[int, typer.Option("--words", min=1, help="Target length in words.")],
         instruction: Annotated[str | None, typer.Argument(help="What to write.")] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the text to FILE.")] = None,
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="Write the text to FILE, each section as soon as it is finished."),
+        ] = None,
+        stream: Annotated[
+            bool, typer.Option("--stream", help="Print each section on stdout as soon as it is finished.")
+        ] = False,
         instruction_file: Annotated[
             Path | None, typer.Option("--instruction-file", help="Read the instruction from F.")
         ] = None,
@@ -51,14 +57,30 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a long piece with AgentWrite: plan sections, write them in turn, control length.
 
-        An interrupted write resumes from its last finished section when run again."""
+        An interrupted write resumes from its last finished section when run again; with -o,
+        FILE holds every finished section at any moment and the rerun continues it."""
         from ..aio import run_sync
         from ..cli import cli_context
         from ..pipelines.agent_write import awrite
+        from ..pipelines.section_file import SECTION_SEPARATOR, SectionFile
 
         c = cli_context(ctx)
+        if stream and c.json:
+            raise typer.BadParameter("--stream prints the text on stdout; it cannot be combined with --json")
         text = _read_instruction(instruction, instruction_file)
         err = c.err
+        section_file = SectionFile(output) if output is not None else None
+        streamed: list[str] = []
+
+        def on_text(index: int, section: str) -> None:
+            if section_file is not None:
+                piece = section_file.add(section)
+            else:
+                piece = (SECTION_SEPARATOR if streamed else "") + section if section else ""
+            if stream and piece:
+                streamed.append(piece)
+                sys.stdout.write(piece)
+                sys.stdout.flush()
 
         def on_plan(plan: Plan) -> None:
             err.print(
@@ -94,6 +116,7 @@ def register(app: typer.Typer) -> None:
                 section_words=section_words,
                 on_plan=on_plan,
                 on_section=on_section,
+                on_text=on_text if (section_file is not None or stream) else None,
             )
         )
         if result.resumed_sections:
@@ -104,11 +127,13 @@ def register(app: typer.Typer) -> None:
             highlight=False,
                 soft_wrap=True,
         )
-        if output is not None:
-            output.write_text(result.text + "\n", encoding="utf-8")
+        if section_file is not None:
+            section_file.finish(result.text)
             err.print(f"wrote {output}", highlight=False, soft_wrap=True)
         if c.json:
             c.emit_json(result.to_json())
+        elif stream:
+            sys.stdout.write("\n")
         elif output is None:
             sys.stdout.write(result.text + "\n")
 
