@@ -40,6 +40,9 @@ COMMANDS: dict[str, CommandEntry] = {
     ),
     "llm": CommandEntry(("longdoc.commands.llm",), "Send PROMPT to the configured model and print its reply."),
     "logs": CommandEntry(("longdoc.commands.logs",), "List recent model calls, newest first."),
+    "mcp": CommandEntry(
+        ("longdoc.commands.mcp",), "Run an MCP server over stdio with the tools ask, summarize, tokens, outline and split."
+    ),
     "eval": CommandEntry(
         ("longdoc.commands.eval", "longdoc.commands.needle", "longdoc.commands.qa", "longdoc.commands.write"),
         "Measure longdoc on benchmark data: length control, needles, long-document QA.",
