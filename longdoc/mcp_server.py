@@ -83,10 +83,14 @@ def build_server(settings: Settings, roots: Roots) -> MCPServer:
     model_cache: dict[str, Any] = {}
 
     def model():
+        """The model the settings name, loaded on the first call that needs one."""
         if "model" not in model_cache:
             from .llm import load_model
 
-            model_cache["model"] = load_model(settings)
+            try:
+                model_cache["model"] = load_model(settings)
+            except LongdocError as exc:
+                raise ToolError(str(exc)) from exc
         return model_cache["model"]
 
     def read(path: str) -> LoadResult:
