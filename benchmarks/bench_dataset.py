@@ -25,7 +25,6 @@ which Ray beats one process follows. Written to its own section (bench_dataset_r
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import statistics
@@ -82,7 +81,7 @@ def run_once(
     started = time.perf_counter()
     server_cpu_started = process_cpu_seconds(server_pid)
     load_started = os.getloadavg()[0]
-    report = asyncio.run(generate_dataset(prompts, model, folder / "out.jsonl", options=options, settings=settings))
+    report = generate_dataset(prompts, model, folder / "out.jsonl", options=options, settings=settings)
     wall = time.perf_counter() - started
     client_cpu = report.cpu_seconds  # this process and its worker processes
     server_cpu = process_cpu_seconds(server_pid) - server_cpu_started

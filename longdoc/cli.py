@@ -3,50 +3,39 @@
 Global options (`--model`, `--json`, ...) are accepted before or after the command name:
 `main` moves them in front of the command before typer parses, so scripts can write
 `longdoc ask book.txt "..." --json` as naturally as `longdoc --json ask ...`.
-Each command lives in a module of `longdoc.commands` with a `register(app)` function.
+Each command lives in a module of `longdoc.commands` with a `register(app)` function,
+imported only when that command runs (`longdoc.commands.lazy`).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from .config import Settings
+from .commands.lazy import LazyCommandGroup
 from .errors import LongdocError
 
-COMMAND_MODULES: list[str] = [
-    "longdoc.commands.split",
-    "longdoc.commands.tokens",
-    "longdoc.commands.ask",
-    "longdoc.commands.summarize",
-    "longdoc.commands.eval",
-    "longdoc.commands.needle",
-    "longdoc.commands.qa",
-    "longdoc.commands.write",
-    "longdoc.commands.dataset",
-    "longdoc.commands.batch",
-    "longdoc.commands.llm",
-    "longdoc.commands.logs",
-]
-"""Modules that add commands, in the order they appear in `--help`."""
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .config import Settings
 
 GLOBAL_VALUE_OPTIONS = {"--model", "--base-url", "--window", "--concurrency", "--cache-dir", "--profile", "--max-output"}
 GLOBAL_FLAGS = {"--no-cache", "--quiet", "-q", "--json"}
 
 app = typer.Typer(
     name="longdoc",
+    cls=LazyCommandGroup,
     help="Read documents far longer than a model's context window; write far longer outputs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -61,13 +50,17 @@ class CliContext:
 
     @property
     def err(self) -> Console:
-        """Progress and logs: stderr, silent with --quiet."""
-        return Console(stderr=True, quiet=self.quiet)
+        """Progress and logs: stderr, silent with --quiet, lines never wrapped."""
+        from .console import stderr_console
+
+        return stderr_console(quiet=self.quiet)
 
     @property
     def out(self) -> Console:
         """Results: stdout."""
-        return Console(soft_wrap=True)
+        from .console import stdout_console
+
+        return stdout_console()
 
     def emit_json(self, obj: Any) -> None:
         sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
@@ -128,6 +121,8 @@ def _global_options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
+    from .config import Settings
+
     settings = Settings.from_env(
         model=model,
         base_url=base_url,
@@ -139,11 +134,6 @@ def _global_options(
         max_output=max_output,
     )
     ctx.obj = CliContext(settings=settings, json=json_output, quiet=quiet)
-
-
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -177,6 +167,8 @@ such options, so `main` writes the default value in when the next word is not an
 
 def fill_optional_values(argv: list[str]) -> list[str]:
     """`--ray` followed by no Ray address gets the address `local` written after it."""
+    if not OPTIONAL_VALUE_OPTIONS.intersection(argv):
+        return argv
     from .pipelines.ray_runtime import LOCAL, is_ray_address
 
     filled: list[str] = []
@@ -189,21 +181,22 @@ def fill_optional_values(argv: list[str]) -> list[str]:
     return filled
 
 
-_register_commands()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: exit 0 on success, 1 on a reported failure, 2 on bad usage."""
     args = fill_optional_values(hoist_global_options(list(sys.argv[1:] if argv is None else argv)))
     try:
         app(args=args, prog_name="longdoc", standalone_mode=False)
     except LongdocError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        from .console import print_error
+
+        print_error(str(exc))
         return 1
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:
-        Console(stderr=True).print("aborted")
+        from .console import stderr_console
+
+        stderr_console().print("aborted")
         return 1
     except usage_errors() as exc:
         if not hasattr(exc, "show"):

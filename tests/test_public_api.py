@@ -18,8 +18,10 @@ def test_all_is_pinned():
             "Settings",
             "Skipped",
             "aask",
+            "aselect_key_context",
             "ask",
             "asummarize",
+            "awrite",
             "build_outline",
             "TokenSplitter",
             "WriteResult",
@@ -27,6 +29,7 @@ def test_all_is_pinned():
             "get_encoding",
             "load",
             "load_model",
+            "plan",
             "select_key_context",
             "split_document",
             "split_documents",
@@ -37,3 +40,11 @@ def test_all_is_pinned():
     )
     for name in longdoc.__all__:
         assert hasattr(longdoc, name)
+    assert "not_a_name" not in dir(longdoc) and set(longdoc.__all__) <= set(dir(longdoc))
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import pytest
+
+    with pytest.raises(AttributeError, match="not_a_name"):
+        longdoc.not_a_name  # noqa: B018

@@ -65,3 +65,20 @@ def test_installed_cache_serves_tiktoken_get_encoding_offline(offline):
     result, peer_cache = offline
     assert result["peer_cl100k_same"] and result["peer_o200k_same"]
     assert len(list(peer_cache.iterdir())) == 2
+
+
+def test_parsed_ranks_are_kept_in_the_cache_dir_and_a_corrupt_copy_is_ignored(tmp_path, monkeypatch):
+    from longdoc import tokens
+
+    monkeypatch.setenv("LONGDOC_CACHE_DIR", str(tmp_path))
+    spec = tokens._spec("cl100k_base")
+    url, expected = spec["_source_url"], spec["_expected_hash"]
+    parsed = tokens._parse_bpe(tokens._packaged_bpe(url, expected))
+    assert tokens._ranks(url, expected) == parsed
+    (copy,) = (tmp_path / tokens.RANKS_CACHE_FOLDER).iterdir()
+    assert tokens._ranks(url, expected) == parsed
+    blob = bytearray(copy.read_bytes())
+    blob[-3] ^= 0xFF
+    copy.write_bytes(bytes(blob))
+    assert tokens._ranks(url, expected) == parsed
+    assert copy.read_bytes() != bytes(blob)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from rich.markup import escape
 
 from ..agents.planner import SECTION_WORDS
 from ..errors import LongdocError
-from ..pipelines.dataset import MAX_REPETITION
+from ..pipelines.dataset_options import MAX_REPETITION
 
 
 def _duration(seconds: float | None) -> str:
@@ -119,18 +118,16 @@ def register(app: typer.Typer) -> None:
         def on_failure(item: PromptItem, exc: Exception) -> None:
             err.print(f"[red]failed[/] line {item.line}: {escape(str(exc))} (rerun to retry)", highlight=False, soft_wrap=True)
 
-        report = asyncio.run(
-            generate_dataset(
-                items,
-                model,
-                output,
-                options=options,
-                settings=c.settings,
-                rejects=rejects or rejects_path_for(output),
-                bad_lines=bad,
-                on_progress=on_progress,
-                on_failure=on_failure,
-            )
+        report = generate_dataset(
+            items,
+            model,
+            output,
+            options=options,
+            settings=c.settings,
+            rejects=rejects or rejects_path_for(output),
+            bad_lines=bad,
+            on_progress=on_progress,
+            on_failure=on_failure,
         )
         if report.torn_bytes_repaired:
             err.print(f"repaired a torn last line in {output} ({report.torn_bytes_repaired} bytes cut)", soft_wrap=True)

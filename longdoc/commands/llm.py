@@ -6,9 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..llm import CompletionRequest, load_model
-from ..llm.profiles import profile_of
-
 
 def register(app: typer.Typer) -> None:
     @app.command("llm")
@@ -30,6 +27,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Send PROMPT to the configured model and print its reply."""
         from ..cli import cli_context
+        from ..console import status
+        from ..llm import load_model
+        from ..llm.base import CompletionRequest
+        from ..llm.profiles import profile_of
 
         c = cli_context(ctx)
         stops = tuple(s.replace("\\n", "\n") for s in stop or ())
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
             prompt, max_tokens=max_tokens, temperature=temperature, stop=stops, logprobs=logprobs
         )
         model = load_model(c.settings)
-        with c.err.status(f"calling {c.settings.model or 'the endpoint'}…"):
+        with status(c.err, f"calling {c.settings.model or 'the endpoint'}…"):
             completion = model.complete(request)
         if c.json:
             c.emit_json(

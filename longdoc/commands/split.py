@@ -48,6 +48,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show the chunks PATH would be cut into (JSON Lines with --json, with their text)."""
         from ..cli import cli_context
+        from ..reports import ChunkRow
 
         c = cli_context(ctx)
         if overlap >= tokens:
@@ -61,22 +62,13 @@ def register(app: typer.Typer) -> None:
         for doc in loaded.documents:
             for chunk in split_document(doc, tokens, splitter=splitter, overlap=overlap):
                 count += 1
-                row = {
-                    "source": chunk.source,
-                    "index": chunk.index,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                    "tokens": chunk.tokens,
-                    "lines": list(chunk.lines),
-                    "symbol": chunk.meta.get("symbol"),
-                    "section": chunk.meta.get("section"),
-                }
+                row = ChunkRow.of(chunk)
                 if c.json:
-                    c.emit_json({**row, "text": chunk.text})
+                    c.emit_json(row.model_dump(mode="json"))
                 else:
-                    label = row["symbol"] or row["section"] or ""
+                    label = row.symbol or row.section or ""
                     c.out.print(
-                        f"{row['source']}:{chunk.lines[0]}-{chunk.lines[1]}\t"
+                        f"{row.source}:{chunk.lines[0]}-{chunk.lines[1]}\t"
                         f"chars {chunk.start}-{chunk.end}\t{chunk.tokens} tokens\t{label}".rstrip(),
                         highlight=False,
                         markup=False,

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..sources import MAX_FILE_BYTES
-from ..tokens import DEFAULT_ENCODING, ENCODINGS, count_tokens
+from ..tokens import DEFAULT_ENCODING, ENCODINGS
 from .source_options import (
     AllowSecretsOption,
     ExcludeOption,
@@ -58,27 +58,27 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Report the files PATH would read with their token counts, and every file skipped."""
         from ..cli import cli_context
+        from ..reports import TokensReport
 
         c = cli_context(ctx)
         loaded = load_sources(paths, include, exclude, max_file_bytes, allow_secrets)
-        files = [
-            {"path": doc.name, "tokens": count_tokens(doc.text, encoding), "kind": doc.kind}
-            for doc in loaded.documents
-        ]
-        total = sum(f["tokens"] for f in files)
-        skipped = [s.model_dump() for s in loaded.skipped]
         repository_outline = None
         if outline:
             from ..splitters.outline import build_outline
 
             repository_outline = build_outline(loaded.documents, outline_tokens, encoding=encoding)
+        report = TokensReport.of(loaded, encoding)
         if c.json:
-            report = {"files": files, "skipped": skipped, "total_tokens": total, "encoding": encoding}
+            data = report.model_dump(mode="json")
             if repository_outline is not None:
-                report["outline"] = {"text": repository_outline.render(),
-                                     **repository_outline.model_dump()}  # fmt: skip
-            c.emit_json(report)
+                from ..splitters.outline import OutlineReport
+
+                data["outline"] = OutlineReport.of(repository_outline).model_dump(mode="json")
+            c.emit_json(data)
             return
+        files = [f.model_dump() for f in report.files]
+        skipped = [s.model_dump() for s in report.skipped]
+        total = report.total_tokens
         _render(c.out, files, skipped, total)
         if repository_outline is not None:
             c.out.print(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..agents.planner import SECTION_WORDS, Plan
-from ..agents.writer import SectionDraft
+from ..agents.planner import SECTION_WORDS
 from ..errors import SourceError
 from .eval import eval_app
+
+if TYPE_CHECKING:
+    from ..agents.planner import Plan
+    from ..agents.writer import SectionDraft
 
 
 def _read_instruction(instruction: str | None, instruction_file: Path | None) -> str:
@@ -35,7 +37,13 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         words: Annotated[int, typer.Option("--words", min=1, help="Target length in words.")],
         instruction: Annotated[str | None, typer.Argument(help="What to write.")] = None,
-        output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the text to FILE.")] = None,
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="Write the text to FILE, each section as soon as it is finished."),
+        ] = None,
+        stream: Annotated[
+            bool, typer.Option("--stream", help="Print each section on stdout as soon as it is finished.")
+        ] = False,
         instruction_file: Annotated[
             Path | None, typer.Option("--instruction-file", help="Read the instruction from F.")
         ] = None,
@@ -49,13 +57,30 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a long piece with AgentWrite: plan sections, write them in turn, control length.
 
-        An interrupted write resumes from its last finished section when run again."""
+        An interrupted write resumes from its last finished section when run again; with -o,
+        FILE holds every finished section at any moment and the rerun continues it."""
+        from ..aio import run_sync
         from ..cli import cli_context
         from ..pipelines.agent_write import awrite
+        from ..pipelines.section_file import SECTION_SEPARATOR, SectionFile
 
         c = cli_context(ctx)
+        if stream and c.json:
+            raise typer.BadParameter("--stream prints the text on stdout; it cannot be combined with --json")
         text = _read_instruction(instruction, instruction_file)
         err = c.err
+        section_file = SectionFile(output) if output is not None else None
+        streamed: list[str] = []
+
+        def on_text(index: int, section: str) -> None:
+            if section_file is not None:
+                piece = section_file.add(section)
+            else:
+                piece = (SECTION_SEPARATOR if streamed else "") + section if section else ""
+            if stream and piece:
+                streamed.append(piece)
+                sys.stdout.write(piece)
+                sys.stdout.flush()
 
         def on_plan(plan: Plan) -> None:
             err.print(
@@ -82,7 +107,7 @@ def register(app: typer.Typer) -> None:
                 soft_wrap=True,
             )
 
-        result = asyncio.run(
+        result = run_sync(
             awrite(
                 text,
                 words,
@@ -91,6 +116,7 @@ def register(app: typer.Typer) -> None:
                 section_words=section_words,
                 on_plan=on_plan,
                 on_section=on_section,
+                on_text=on_text if (section_file is not None or stream) else None,
             )
         )
         if result.resumed_sections:
@@ -101,11 +127,13 @@ def register(app: typer.Typer) -> None:
             highlight=False,
                 soft_wrap=True,
         )
-        if output is not None:
-            output.write_text(result.text + "\n", encoding="utf-8")
+        if section_file is not None:
+            section_file.finish(result.text)
             err.print(f"wrote {output}", highlight=False, soft_wrap=True)
         if c.json:
             c.emit_json(result.to_json())
+        elif stream:
+            sys.stdout.write("\n")
         elif output is None:
             sys.stdout.write(result.text + "\n")
 
@@ -122,6 +150,7 @@ def register(app: typer.Typer) -> None:
         ] = SECTION_WORDS,
     ) -> None:
         """Length control: write every prompt and score its length (S_l, 0..100) and the mean."""
+        from ..aio import run_sync
         from ..cli import cli_context
         from ..llm import load_model
         from ..pipelines.agent_write import AgentWrite, default_checkpoint_path, open_checkpointer
@@ -149,7 +178,7 @@ def register(app: typer.Typer) -> None:
                 pipeline = AgentWrite(model, saver, window=c.settings.window, section_words=section_words)
                 return await evaluate_length(items, pipeline, concurrency=c.settings.concurrency, on_row=on_row)
 
-        report = asyncio.run(run())
+        report = run_sync(run())
         if c.json:
             c.emit_json(report.to_json())
             return

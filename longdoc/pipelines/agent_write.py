@@ -12,7 +12,6 @@ is what a resume must not lose), never the prompts.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -47,6 +46,9 @@ section: continued in the model's own words, repeats cut)."""
 
 OnPlan = Callable[[Plan], None]
 OnSection = Callable[[SectionDraft, int], None]
+OnText = Callable[[int, str], None]
+"""Called with each finished section's index and text, in order: on a resumed run, first for
+the sections the checkpoint holds, then for each new one (what streams a write to a file)."""
 
 
 class WrittenSection(BaseModel):
@@ -175,6 +177,7 @@ class AgentWrite:
         section_words: int = SECTION_WORDS,
         on_plan: OnPlan | None = None,
         on_section: OnSection | None = None,
+        on_text: OnText | None = None,
     ) -> None:
         self.model = model
         self.checkpointer = checkpointer
@@ -182,6 +185,7 @@ class AgentWrite:
         self.section_words = section_words
         self.on_plan = on_plan
         self.on_section = on_section
+        self.on_text = on_text
 
     def key(self, instruction: str, target_words: int) -> str:
         """The checkpoint of one write: the model's endpoint, rendering and profile count
@@ -214,6 +218,8 @@ class AgentWrite:
             draft = await writer.awrite(plan, index, [s["text"] for s in done], budget=budget, required=False)
             if self.on_section:
                 self.on_section(draft, len(plan.sections))
+            if self.on_text:
+                self.on_text(draft.index, draft.text)
             record = draft.model_dump() | {
                 "seconds": time.perf_counter() - started,
                 "usage": _usage_dict(writer.usage),
@@ -248,6 +254,7 @@ class AgentWrite:
             values = snapshot.values or {}
             if not snapshot.next and "plan" in values and len(values.get("sections", [])) == len(values["plan"]["sections"]):
                 # Finished, but the process died before its checkpoint was deleted.
+                self._replay_text(values)
                 await self.checkpointer.adelete_thread(thread)
                 return self._assemble(values, time.perf_counter() - started, len(values["sections"]))
             if snapshot.next:
@@ -255,10 +262,15 @@ class AgentWrite:
                 state_input = None
                 if self.on_plan and "plan" in snapshot.values:
                     self.on_plan(Plan.model_validate(snapshot.values["plan"]))
+                self._replay_text(snapshot.values)
         final = await app.ainvoke(state_input, config)
         if self.checkpointer is not None:
             await self.checkpointer.adelete_thread(thread)
         return self._assemble(final, time.perf_counter() - started, resumed)
+
+    def _replay_text(self, state: WriteState) -> None:
+        for record in state.get("sections", []) if self.on_text else ():
+            self.on_text(record["index"], record["text"])
 
     def _assemble(self, state: WriteState, seconds: float, resumed: int) -> WriteResult:
         plan = Plan.model_validate(state["plan"])
@@ -309,6 +321,7 @@ async def awrite(
     section_words: int = SECTION_WORDS,
     on_plan: OnPlan | None = None,
     on_section: OnSection | None = None,
+    on_text: OnText | None = None,
 ) -> WriteResult:
     """Async `write`: plan and write `instruction` at about `words` words."""
     settings = settings or Settings.from_env()
@@ -325,6 +338,7 @@ async def awrite(
             section_words=section_words,
             on_plan=on_plan,
             on_section=on_section,
+            on_text=on_text,
         )
         return await pipeline.arun(instruction, words)
 
@@ -339,14 +353,19 @@ def write(
     section_words: int = SECTION_WORDS,
     on_plan: OnPlan | None = None,
     on_section: OnSection | None = None,
+    on_text: OnText | None = None,
 ) -> WriteResult:
     """Write a piece of about `words` words for `instruction` with AgentWrite.
 
     The model defaults to `load_model(settings)` (the embedded model with no endpoint
     configured); checkpoints go to `checkpoint` (default: the cache folder), so calling
-    `write` again after an interruption resumes where it stopped.
+    `write` again after an interruption resumes where it stopped. `on_text` gets each
+    section's text as it is finished (see `OnText`). Works inside a running
+    event loop too (a notebook); in async code, await `awrite`.
     """
-    return asyncio.run(
+    from ..aio import run_sync
+
+    return run_sync(
         awrite(
             instruction,
             words,
@@ -356,5 +375,6 @@ def write(
             section_words=section_words,
             on_plan=on_plan,
             on_section=on_section,
+            on_text=on_text,
         )
     )

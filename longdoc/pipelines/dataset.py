@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from ..agents.length import count_words
-from ..agents.planner import SECTION_WORDS
 from ..agents.repetition import repeated_ngram_share
 from ..config import Settings
 from ..errors import ConfigError, InputFormatError, ModelError, PipelineError
@@ -40,34 +39,10 @@ from ..llm.profiles import profile_of
 from .agent_write import AgentWrite, WriteResult, write_key
 from .checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
 from .dataset_input import PromptItem
+from .dataset_options import DatasetOptions
 from .dataset_output import JsonlAppender, OpenReport
 
-MAX_REPETITION = 0.25
-"""Share of repeated word 4-grams above which a row is rejected as repetitive; fluent
-English prose of a few thousand words stays well under 0.1."""
-
 REPETITION_NGRAM = 4
-
-
-class DatasetOptions(BaseModel):
-    """How rows are generated and filtered."""
-
-    model_config = ConfigDict(frozen=True)
-
-    concurrency: int = Field(default=4, ge=1)
-    with_meta: bool = False
-    min_length_score: float = Field(default=0.0, ge=0, le=100)
-    max_repetition: float = Field(default=MAX_REPETITION, gt=0, le=1)
-    section_words: int = Field(default=SECTION_WORDS, ge=1)
-    window: int | None = None
-    processes: int | None = Field(default=None, ge=1)
-    """Worker processes the prompts are spread over; None = automatic (see
-    `dataset_workers.process_count`): more than one only for a remote endpoint at a
-    concurrency one process cannot keep busy, and only when `generate_dataset` is given the
-    settings to rebuild the model from."""
-    ray: str | None = None
-    """Write on a Ray cluster (`dataset_ray`): "local" starts a Ray runtime on this machine,
-    "auto" or "ray://host:port" joins a cluster; None (the default) never imports Ray."""
 
 
 def rejects_path_for(out: Path) -> Path:
@@ -215,7 +190,7 @@ def _meta(item: PromptItem, key: str, result: WriteResult) -> dict[str, Any]:
     }
 
 
-async def generate_dataset(
+async def agenerate_dataset(
     items: list[PromptItem],
     model: Model,
     out: Path,
@@ -395,3 +370,27 @@ async def _write_here(
     finally:
         for task in workers:
             task.cancel()
+
+
+def generate_dataset(
+    items: list[PromptItem],
+    model: Model,
+    out: Path,
+    *,
+    options: DatasetOptions | None = None,
+    settings: Settings | None = None,
+    rejects: Path | None = None,
+    checkpoint: Path | None = None,
+    bad_lines: list[InputFormatError] | None = None,
+    on_progress: Callable[[DatasetProgress], None] | None = None,
+    on_failure: Callable[[PromptItem, Exception], None] | None = None,
+) -> DatasetReport:
+    """`agenerate_dataset` from synchronous code (a script, a notebook cell): see `longdoc.aio`."""
+    from ..aio import run_sync
+
+    return run_sync(
+        agenerate_dataset(
+            items, model, out, options=options, settings=settings, rejects=rejects, checkpoint=checkpoint,
+            bad_lines=bad_lines, on_progress=on_progress, on_failure=on_failure,
+        )
+    )

@@ -4,7 +4,6 @@ the budget) and `answer`. Graph state holds segment indices and scores, never te
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Sequence
@@ -211,8 +210,10 @@ async def axl3m(
 
 
 def xl3m(documents: Sequence[Document], question: str | None, model: Model, scorer: SegmentScorer, **options: Any) -> AnswerResult:
-    """Synchronous `axl3m` (runs its own event loop)."""
-    return asyncio.run(axl3m(documents, question, model, scorer, **options))
+    """Synchronous `axl3m` (see `longdoc.aio.run_sync`: a running event loop is fine)."""
+    from ..aio import run_sync
+
+    return run_sync(axl3m(documents, question, model, scorer, **options))
 
 
 def plan_xl3m(

@@ -47,18 +47,22 @@ def load(
     max_file_bytes: int = MAX_FILE_BYTES,
     allow_secrets: bool = False,
     stdin: BinaryIO | None = None,
+    within: Sequence[str | os.PathLike[str]] | None = None,
 ) -> LoadResult:
     """Read files, folders and `-` (stdin) into documents; report everything skipped.
 
     Document paths are relative to the folder given (prefixed with that folder when
     several paths are given, so that ids stay unique); a file keeps the path as given.
     Raises SourceError for a path that does not exist or a named file that cannot be read.
+    `within` (folders): nothing whose real path, links resolved, lies outside them is read;
+    a named path outside is a SourceError, a link met in a folder is skipped (`outside-root`).
     """
     roots = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     loader = _Loader(
         globs=GlobFilter(tuple(include), tuple(exclude)),
         max_file_bytes=max_file_bytes,
         allow_secrets=allow_secrets,
+        within=tuple(os.path.realpath(folder) for folder in within) if within is not None else None,
     )
     result = LoadResult()
     for root in roots:
@@ -70,6 +74,8 @@ def load(
         path = Path(root_text)
         if not os.path.lexists(path):
             raise SourceError("no such file or folder", path=root_text)
+        if not loader.inside(path):
+            raise SourceError("outside the folders that may be read", path=root_text)
         if path.is_dir():
             prefix = "" if len(roots) == 1 else _display_root(root_text)
             documents, skipped = loader.walk(path, prefix)
@@ -87,11 +93,21 @@ def _display_root(root: str) -> str:
 
 
 class _Loader:
-    def __init__(self, *, globs: GlobFilter, max_file_bytes: int, allow_secrets: bool) -> None:
+    def __init__(
+        self, *, globs: GlobFilter, max_file_bytes: int, allow_secrets: bool, within: tuple[str, ...] | None = None
+    ) -> None:
         self.globs = globs
         self.max_file_bytes = max_file_bytes
         self.allow_secrets = allow_secrets
+        self.within = within
         self._seen_files: set[tuple[int, int]] = set()
+
+    def inside(self, path: Path) -> bool:
+        """Whether `path`, links resolved, lies in one of the `within` folders (or none is set)."""
+        if self.within is None:
+            return True
+        real = os.path.realpath(path)
+        return any(real == folder or real.startswith(folder.rstrip(os.sep) + os.sep) for folder in self.within)
 
     # -- folders -----------------------------------------------------------------------
 
@@ -118,6 +134,9 @@ class _Loader:
                     info = os.stat(entry.path)  # follows symlinks
                 except OSError as exc:
                     skipped.append(Skipped(path=shown, reason="unreadable", detail=_why(exc)))
+                    continue
+                if entry.is_symlink() and not self.inside(Path(entry.path)):
+                    skipped.append(Skipped(path=shown, reason="outside-root", detail="a link out of the allowed folders"))
                     continue
                 if stat.S_ISDIR(info.st_mode):
                     skip = self._folder_skip(Path(entry.path), rel, shown, rules, repo_prefix)

@@ -23,6 +23,7 @@ SkipReason = Literal[
     "symlink-loop",  # a symlinked folder leading back to one already walked
     "not-a-file",  # a FIFO, socket or device
     "duplicate",  # the same file, already read through another path (a link, a repeated argument)
+    "outside-root",  # a link leading out of the folders a server may read (`load(within=...)`)
 ]
 
 

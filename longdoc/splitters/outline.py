@@ -79,6 +79,17 @@ class Outline(BaseModel):
         return render_outline(self.files)
 
 
+class OutlineReport(Outline):
+    """An outline with its rendered text: `longdoc tokens --outline --json` and the MCP
+    server's outline tool."""
+
+    text: str = ""
+
+    @classmethod
+    def of(cls, outline: Outline) -> OutlineReport:
+        return cls(text=outline.render(), **outline.model_dump())
+
+
 def render_outline(files: Iterable[FileOutline]) -> str:
     """`path` then one line per definition: line number, indentation by depth, signature."""
     lines: list[str] = []

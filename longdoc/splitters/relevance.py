@@ -510,5 +510,7 @@ async def aselect_key_context(
 
 
 def select_key_context(documents: Sequence[Document], question: str | None, scorer: SegmentScorer, **options) -> Selection:
-    """Synchronous `aselect_key_context` (runs its own event loop)."""
-    return asyncio.run(aselect_key_context(documents, question, scorer, **options))
+    """Synchronous `aselect_key_context` (see `longdoc.aio.run_sync`: a running event loop is fine)."""
+    from ..aio import run_sync
+
+    return run_sync(aselect_key_context(documents, question, scorer, **options))

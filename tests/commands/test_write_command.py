@@ -87,3 +87,24 @@ def test_eval_length_reports_a_bad_line_with_its_number(capsys, server, tmp_path
     code, _, err = run(capsys, server, "eval", "length", str(prompts))
     assert code == 1
     assert "line 2" in err
+
+
+def test_stream_prints_the_sections_as_written_and_the_file_matches(capsys, server, tmp_path):
+    target = tmp_path / "essay.md"
+    code, out, err = run(
+        capsys, server, "write", "Write about lighthouses.", "--words", "900", "--stream",
+        "-o", str(target), "--checkpoint", str(tmp_path / "c.db"),
+    )
+    assert code == 0
+    assert out == target.read_text(encoding="utf-8")
+    assert count_words(out) > 600 and "section 3/3" in err
+    code, json_out, _ = run(
+        capsys, server, "write", "Write about lighthouses.", "--words", "900", "--json",
+        "-o", str(target), "--checkpoint", str(tmp_path / "c.db"),
+    )
+    assert code == 0 and json.loads(json_out)["text"] + "\n" == target.read_text(encoding="utf-8")
+
+
+def test_stream_with_json_is_bad_usage(capsys, server):
+    code, _, _ = run(capsys, server, "write", "x", "--words", "100", "--stream", "--json")
+    assert code == 2

@@ -1,6 +1,5 @@
 """Dataset generation: rows, filters, duplicates, resume, torn lines, bad input lines."""
 
-import asyncio
 import json
 import re
 
@@ -28,7 +27,7 @@ def prompts_file(tmp_path, rows, name="prompts.jsonl"):
 
 
 def run(items, model, out, **options):
-    return asyncio.run(generate_dataset(items, model, out, options=DatasetOptions(**options)))
+    return generate_dataset(items, model, out, options=DatasetOptions(**options))
 
 
 def test_rows_are_chat_messages_with_optional_meta(tmp_path):

@@ -1,6 +1,5 @@
 """Dataset generation on Ray actors: same rows as one process, actors killed mid-prompt."""
 
-import asyncio
 import json
 import sqlite3
 
@@ -31,9 +30,7 @@ def rows(path):
 def dataset(settings, folder, items, **options):
     folder.mkdir()
     out = folder / "out.jsonl"
-    report = asyncio.run(
-        generate_dataset(items, load_model(settings), out, options=DatasetOptions(**options), settings=settings)
-    )
+    report = generate_dataset(items, load_model(settings), out, options=DatasetOptions(**options), settings=settings)
     return report, rows(out)
 
 
@@ -123,7 +120,7 @@ dataset_ray._ActorPool._start = recorded_start
 items = [PromptItem(line=i + 1, prompt=f"Write about quay {i}.", words=300) for i in range(4)]
 settings = Settings.from_env(model="fake", concurrency=2, cache=False)
 out = Path(sys.argv[1])
-report = asyncio.run(generate_dataset(items, load_model(settings), out,
+report = generate_dataset(items, load_model(settings), out,
     options=DatasetOptions(concurrency=2, processes=2, ray=cluster.address), settings=settings))
 print(json.dumps({"nodes": len(set(nodes)), "written": report.written, "processes": report.processes}))
 ray.shutdown()

@@ -1,6 +1,5 @@
 """Dataset generation over worker processes: same rows as one process, counted CPU, the rules."""
 
-import asyncio
 import json
 
 import pytest
@@ -24,9 +23,7 @@ def dataset(server, folder, items, **options):
         base_url=server.url, model=server.model, concurrency=4, cache=False, cache_dir=folder / "cache", max_retries=0
     )
     out = folder / "out.jsonl"
-    report = asyncio.run(
-        generate_dataset(items, load_model(settings), out, options=DatasetOptions(**options), settings=settings)
-    )
+    report = generate_dataset(items, load_model(settings), out, options=DatasetOptions(**options), settings=settings)
     return report, rows(out)
 
 
@@ -62,10 +59,8 @@ def test_model_failures_in_workers_are_reported_and_nothing_is_written(tmp_path)
         base_url=url, model="test-model", window=8192, concurrency=2, cache=False, cache_dir=tmp_path, max_retries=0
     )
     out = tmp_path / "out.jsonl"
-    report = asyncio.run(
-        generate_dataset(
-            items, load_model(settings), out, options=DatasetOptions(concurrency=2, processes=2), settings=settings
-        )
+    report = generate_dataset(
+        items, load_model(settings), out, options=DatasetOptions(concurrency=2, processes=2), settings=settings
     )
     assert report.written == 0 and len(report.failed) == 3
     assert all("cannot reach" in failure for failure in report.failed)
@@ -105,10 +100,8 @@ def test_a_worker_that_cannot_start_fails_its_prompts_with_the_reason(tmp_path):
         )
         # The workers' call log would live under a regular file: they cannot open it.
         broken = good.model_copy(update={"cache_dir": blocker / "cache"})
-        report = asyncio.run(
-            generate_dataset(
-                items, load_model(good), out, options=DatasetOptions(concurrency=2, processes=2), settings=broken
-            )
+        report = generate_dataset(
+            items, load_model(good), out, options=DatasetOptions(concurrency=2, processes=2), settings=broken
         )
     assert report.written == 0 and len(report.failed) == len(items)
     assert all("worker process" in failure and "failed" in failure for failure in report.failed), report.failed

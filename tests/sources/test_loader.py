@@ -261,3 +261,23 @@ def test_virtualenv_under_any_name_is_skipped(tmp_path: Path):
     result = load(tmp_path)
     assert [d.path for d in result.documents] == ["main.py"]
     assert [(s.path, s.reason, s.detail) for s in result.skipped] == [("myenv/", "default-ignore", "virtualenv")]
+
+
+def test_within_skips_links_out_of_the_folders_and_refuses_a_named_path_outside(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "private.txt").write_text("private\n", encoding="utf-8")
+    (root / "kept.txt").write_text("kept\n", encoding="utf-8")
+    (root / "inner").mkdir()
+    (root / "inner" / "deep.txt").write_text("deep\n", encoding="utf-8")
+    (root / "file-link.txt").symlink_to(outside / "private.txt")
+    (root / "folder-link").symlink_to(outside)
+    (root / "inner-link").symlink_to(root / "inner")
+    result = load(root, within=[root])
+    assert sorted(d.path for d in result.documents) == ["inner/deep.txt", "kept.txt"]
+    reasons = {s.path: s.reason for s in result.skipped}
+    assert reasons["file-link.txt"] == "outside-root" and reasons["folder-link"] == "outside-root"
+    with pytest.raises(SourceError, match="outside the folders"):
+        load(outside / "private.txt", within=[root])
+    assert "file-link.txt" in [d.path for d in load(root, within=None).documents]  # links are followed by default
