@@ -96,6 +96,7 @@ def test_summarize_returns_the_models_summary_as_written(settings, story):
     assert count_words(result.answer) >= 10
 
 
+@pytest.mark.slow  # a plan and several section calls: minutes on two cores
 def test_a_short_write_joins_its_pieces_with_the_right_whitespace(settings, tmp_path):
     result = longdoc.write("Write a short article about the keepers of old lighthouses.", words=150,
                            settings=settings, checkpoint=tmp_path / "write.sqlite")
@@ -106,6 +107,7 @@ def test_a_short_write_joins_its_pieces_with_the_right_whitespace(settings, tmp_
     assert not any(part and part[0].islower() for part in result.text.split("\n\n"))
 
 
+@pytest.mark.slow  # a whole write behind the row
 @pytest.mark.timeout(900)
 def test_one_dataset_row_on_the_instruct_model(capsys, tmp_path):
     from longdoc.cli import main
