@@ -14,6 +14,13 @@ from longdoc.testing.openai_server import OpenAITestServer
 from longdoc.testing.writing import author_reply
 
 
+@pytest.fixture(autouse=True)
+def rendering() -> str:
+    """Worker processes never look at the rendering: these tests (subprocesses, SIGKILL) run
+    once, not per rendering (overrides the conftest fixture that doubles this folder's tests)."""
+    return "completion"
+
+
 def rows(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
