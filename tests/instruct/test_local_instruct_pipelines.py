@@ -90,6 +90,7 @@ def test_ask_returns_the_models_reply_as_written(settings, story, strategy):
         assert sent and all(request["stop"] == [] for request in sent)
 
 
+@pytest.mark.slow  # keeps the default run under 10 minutes on 2 cores
 def test_summarize_returns_the_models_summary_as_written(settings, story):
     result = longdoc.summarize(story, words=60, settings=settings)
     assert_as_written(result, settings)
