@@ -29,7 +29,8 @@ from longdoc.documents import Document
 from longdoc.evals.needle import build_haystack, load_essays, load_needle
 from longdoc.llm import load_model
 from longdoc.prompts import parse_template
-from longdoc.splitters.relevance import CertaintyScorer, split_segments
+from longdoc.retrieval.certainty import CertaintyScorer
+from longdoc.splitters.segments import split_segments
 
 PROMPTS = {
     "A": "$segment\n\nQuestion: $question\nAnswer:",

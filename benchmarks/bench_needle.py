@@ -41,12 +41,10 @@ from longdoc.evals.needle import (
 )
 from longdoc.llm import CompletionRequest, load_model
 from longdoc.pipelines.xl3m import key_context_budget
-from longdoc.splitters.relevance import (
-    DEFAULT_SCORE_TOKENS,
-    make_scorer,
-    select_key_context,
-    split_segments,
-)
+from longdoc.retrieval.certainty import DEFAULT_SCORE_TOKENS
+from longdoc.retrieval.key_context import select_key_context
+from longdoc.retrieval.scorers import make_scorer
+from longdoc.splitters.segments import split_segments
 
 
 def ints(text: str) -> list[int]:

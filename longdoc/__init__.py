@@ -24,7 +24,7 @@ _PUBLIC: dict[str, str] = {
     "TokenSplitter": ".splitters",
     "WriteResult": ".pipelines.agent_write",
     "aask": ".api",
-    "aselect_key_context": ".splitters.relevance",
+    "aselect_key_context": ".retrieval.key_context",
     "ask": ".api",
     "asummarize": ".api",
     "awrite": ".pipelines.agent_write",
@@ -34,7 +34,7 @@ _PUBLIC: dict[str, str] = {
     "load": ".sources",
     "load_model": ".llm",
     "plan": ".api",
-    "select_key_context": ".splitters.relevance",
+    "select_key_context": ".retrieval.key_context",
     "split_document": ".splitters",
     "split_documents": ".splitters",
     "summarize": ".api",
@@ -98,9 +98,9 @@ if TYPE_CHECKING:
     from .llm import load_model
     from .pipelines.agent_write import WriteResult, awrite, write
     from .results import AnswerResult, Citation, SegmentScore
+    from .retrieval.key_context import aselect_key_context, select_key_context
     from .sources import LoadResult, Skipped, load
     from .splitters import TokenSplitter, split_document, split_documents
     from .splitters.code import CodeSplitter
     from .splitters.outline import build_outline
-    from .splitters.relevance import aselect_key_context, select_key_context
     from .tokens import count_tokens, get_encoding, token_counter

@@ -176,7 +176,7 @@ def summarize(
 
 def _ask_xl3m(source: Source, question: str, *, scorer: str, settings: Settings | None, model: Model | None) -> AnswerResult:
     from .pipelines.xl3m import xl3m
-    from .splitters.relevance import make_scorer
+    from .retrieval.scorers import make_scorer
 
     documents = load_documents(source)
     task = _task("question", documents, question=question)

@@ -16,7 +16,7 @@ from longdoc.llm.fake import FakeModel
 from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
 from longdoc.pipelines.dataset_input import PromptItem
 from longdoc.pipelines.xl3m import xl3m
-from longdoc.splitters.relevance import make_scorer
+from longdoc.retrieval.scorers import make_scorer
 from longdoc.testing.writing import author_reply
 
 NEEDLE = "The secret passcode for the vault is 7341-orchid."

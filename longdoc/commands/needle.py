@@ -50,7 +50,7 @@ def needle_command(
     from ..cli import cli_context
     from ..evals.needle import build_haystack, load_essays, load_needle, run_cell
     from ..llm import load_model
-    from ..splitters.relevance import SCORERS
+    from ..retrieval.scorers import SCORERS
 
     c = cli_context(ctx)
     sizes = int_list(lengths, option="--lengths")

@@ -29,7 +29,7 @@ def qa_command(
     from ..evals.qa_data import load_qa
     from ..llm import load_model
     from ..llm.profiles import profile_of
-    from ..splitters.relevance import SCORERS
+    from ..retrieval.scorers import SCORERS
 
     c = cli_context(ctx)
     strategies = name_list(strategy, STRATEGIES, option="--strategy")

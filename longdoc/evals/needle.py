@@ -17,7 +17,8 @@ from ..documents import Document
 from ..errors import SourceError
 from ..llm.base import Model
 from ..results import AnswerResult
-from ..splitters.relevance import make_scorer, terms
+from ..retrieval.lexical import terms
+from ..retrieval.scorers import make_scorer
 from ..tokens import DEFAULT_ENCODING, get_encoding
 
 DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "needle_haystack"

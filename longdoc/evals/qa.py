@@ -144,7 +144,7 @@ def run_strategy(
         return result, kept, fraction
     if strategy == "xl3m":
         from ..pipelines.xl3m import xl3m
-        from ..splitters.relevance import make_scorer
+        from ..retrieval.scorers import make_scorer
 
         chosen = make_scorer(scorer, model, concurrency=settings.concurrency)
         result = xl3m([document], item.question, model, chosen, window=window)

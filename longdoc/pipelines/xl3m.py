@@ -19,13 +19,9 @@ from ..llm.base import Model, RunUsage
 from ..llm.profiles import profile_of
 from ..prompts import load_prompt
 from ..results import AnswerResult, Citation, EvidenceQuote
-from ..splitters.relevance import (
-    DEFAULT_QUESTION_TOKENS,
-    DEFAULT_SEGMENT_TOKENS,
-    SegmentScorer,
-    Selection,
-    aselect_key_context,
-)
+from ..retrieval.key_context import Selection, aselect_key_context
+from ..retrieval.scorers import SegmentScorer
+from ..splitters.segments import DEFAULT_QUESTION_TOKENS, DEFAULT_SEGMENT_TOKENS
 from ..tokens import token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
 from .chain_of_agents import ChainPlan
@@ -228,11 +224,9 @@ def plan_xl3m(
     """What an xl3m run would do, with no model call: segments, scoring calls (all segments
     for certainty, BM25's shortlist for hybrid, none for lexical) plus the answer call, and
     an upper bound on prompt tokens."""
-    from ..splitters.relevance import (
-        DEFAULT_HYBRID_CANDIDATES,
-        DEFAULT_SCORE_TOKENS,
-        split_segments,
-    )
+    from ..retrieval.certainty import DEFAULT_SCORE_TOKENS
+    from ..retrieval.scorers import DEFAULT_HYBRID_CANDIDATES
+    from ..splitters.segments import split_segments
 
     count = token_counter()
     budget = key_context_budget(window, question)

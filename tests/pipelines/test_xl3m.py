@@ -11,7 +11,7 @@ from longdoc.documents import Document
 from longdoc.errors import ConfigError
 from longdoc.llm.fake import FakeModel
 from longdoc.pipelines.xl3m import key_context_budget, xl3m
-from longdoc.splitters.relevance import make_scorer
+from longdoc.retrieval.scorers import make_scorer
 
 FILLER = (
     "The committee met on a grey morning to discuss the budget for the coming year. "

@@ -12,21 +12,16 @@ from longdoc.documents import Chunk, Document
 from longdoc.errors import ConfigError, LogprobsUnsupported
 from longdoc.llm.base import Completion, CompletionRequest, TokenLogprob, Usage
 from longdoc.llm.fake import request_text
-from longdoc.splitters.relevance import (
+from longdoc.retrieval.certainty import CertaintyScorer, mean_entropy, token_entropy
+from longdoc.retrieval.key_context import (
     CONTEXT_SEPARATOR,
-    CertaintyScorer,
-    HybridScorer,
-    LexicalScorer,
-    bm25_scores,
-    make_scorer,
-    mean_entropy,
     select_key_context,
     select_segments,
     splice,
-    split_segments,
-    token_entropy,
-    trailing_question,
 )
+from longdoc.retrieval.lexical import LexicalScorer, bm25_scores
+from longdoc.retrieval.scorers import HybridScorer, make_scorer
+from longdoc.splitters.segments import split_segments, trailing_question
 from longdoc.tokens import count_tokens
 
 FILLER = (
