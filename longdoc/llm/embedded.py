@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ModelUnavailable
+from ..machine import available_cores
 from .base import CompletionRequest
 from .openai_backend import OpenAIModel
 from .profiles import ModelProfile, default_profile
@@ -75,13 +76,6 @@ class EmbeddedModelSpec:
 def model_dir(cache_dir: Path) -> Path:
     env = os.environ.get("LONGDOC_MODEL_DIR")
     return Path(env) if env else Path(cache_dir) / "models"
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def sha256_of(path: Path) -> str:

@@ -17,7 +17,6 @@ from .embedded import (
     EmbeddedModel,
     EmbeddedModelSpec,
     ModelPart,
-    available_cores,
     free_loopback_port,
     model_dir,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "MAX_LOCAL_WINDOW",
     "LocalModel",
     "assemble_model",
-    "available_cores",
     "free_loopback_port",
     "model_dir",
     "sampling_for",

@@ -43,6 +43,7 @@ from ..config import EMBEDDED_MODELS, FAKE_MODEL, Settings
 from ..errors import ConfigError, ModelError
 from ..llm.base import Model
 from ..llm.factory import load_endpoints
+from ..machine import available_cores
 from .agent_write import AgentWrite
 from .checkpoints import batched_sqlite_checkpointer
 from .dataset import DatasetOptions, PromptOutcome, write_prompt
@@ -61,13 +62,6 @@ class WorkerDone:
     """A worker's last message: the CPU time it used (the run reports its total)."""
 
     cpu_seconds: float
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def workers_supported() -> bool:
