@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..llm.profiles import ModelProfile
+from ..text import last_sentence_end
 from .fitting import longest_fitting
-from .notes import ABBREVIATION
 from .repetition import repair_repetition
 
 ECHO_MARKERS = (
@@ -67,12 +67,9 @@ def _is_scaffolding(line: str, markers: Iterable[str]) -> bool:
 
 def _cut_unfinished(text: str) -> str:
     """Drop a trailing half sentence when at least one whole sentence precedes it."""
-    match = [
-        m for m in re.finditer(r"[.!?][\"'”’)\]]*(?=\s|$)", text)
-        if not ABBREVIATION.search(text[max(0, m.start() - 8) : m.start() + 1])
-    ]
-    if match and match[-1].end() < len(text.rstrip()) and match[-1].end() > len(text) // 3:
-        return text[: match[-1].end()]
+    end = last_sentence_end(text)
+    if end is not None and end < len(text.rstrip()) and end > len(text) // 3:
+        return text[:end]
     return text
 
 

@@ -11,9 +11,10 @@ import bisect
 import functools
 import re
 
+from ..text import sentence_ends
+
 _ENGLISH_WORD = re.compile(r"\b[a-zA-Z]+\b")
 _CJK_CHARACTER = re.compile(r"[\u4e00-\u9fff]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*(?=\s|$)|(?<=[。！？])[”’」』）]*|\n\s*\n")
 
 
 MEMO_CHARS = 16_384
@@ -45,13 +46,6 @@ def length_score(required: int, produced: int) -> float:
     if produced > required:
         return 100.0 * max(0.0, 1.0 - (produced / required - 1.0) / 3.0)
     return 100.0 * max(0.0, 1.0 - (required / produced - 1.0) / 2.0)
-
-
-def sentence_ends(text: str) -> list[int]:
-    """Offsets just after each sentence (or paragraph) end in `text`, ascending."""
-    ends = sorted({m.end() for m in _SENTENCE_END.finditer(text)})
-    first_visible = len(text) - len(text.lstrip())  # an end before it closes nothing
-    return [e for e in ends if e > first_visible]
 
 
 def trim_to_words(text: str, limit: int) -> str:

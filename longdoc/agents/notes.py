@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..documents import Chunk
+from ..text import content_words, line_spans, sentence_spans
 from .fitting import longest_fitting
 
 Mode = Literal["question", "book", "repository"]
@@ -26,15 +27,8 @@ Mode = Literal["question", "book", "repository"]
 
 TokenCounter = Callable[[str], int]
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d[\d,.:/-]*\d")
 """Numbers of two digits or more: list markers like "1)" are not facts to check."""
-ABBREVIATION = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Mme|Mlle|Mmes|Dr|St|Sr|Jr|Prof|Rev|Gen|Col|Capt|Lt|No|Vol|vs|etc|"
-    r"e\.g|i\.e|cf|Fig|Eq)|\b[A-Z])\.$"
-)
-"""A full stop that ends an abbreviation or an initial ("Mme.", "J."), not a sentence."""
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n")
 _DEFINITION = re.compile(
     r"^\s*(?:export\s+)?(?:pub(?:\([a-z]+\))?\s+)?(?:async\s+)?"
     r"(?:def|class|function|fn|func|struct|enum|trait|interface|type|module|impl|"
@@ -42,14 +36,6 @@ _DEFINITION = re.compile(
 )
 _LEADING_COMMENT = re.compile(r"^\s*(?:\"\"\"|'''|//+|#(?![!#])|/\*\*?|--)\s*[A-Za-z]")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S")
-_STOPWORD_TEXT = (
-    "a an the of to in on at for and or but is are was were be been being it its this that "
-    "these those what which who whom whose when where why how do does did with by from as "
-    "about into than then so not no yes i you he she we they them his her our their my your "
-    "me him us there here has have had will would can could should may might must shall "
-    "if else also just only any all some such very one"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 MAX_EVIDENCE = 3
 """Sentences a worker keeps from its chunk: enough for a fact and its context, few enough
@@ -60,15 +46,6 @@ RECENT_ENTRIES = 3
 
 MAX_SENTENCE_CHARS = 320
 """Longer 'sentences' (unpunctuated lines, tables) are cut here so one cannot fill the notes."""
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-case words of `text` that carry meaning (stopwords and 1-letter words left out)."""
-    return {
-        w
-        for w in (m.group().lower() for m in _WORD.finditer(text))
-        if len(w) > 1 and w not in _STOPWORDS
-    }
 
 
 def numbers(text: str) -> set[str]:
@@ -317,32 +294,6 @@ def render_entries(
     return kept_entries, text
 
 
-def sentence_spans(text: str, *, code: bool = False) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text` (lines, for code), whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
-    if code:
-        pos = 0
-        for line in text.splitlines(keepends=True):
-            stripped = line.strip()
-            if stripped:
-                lead = len(line) - len(line.lstrip())
-                spans.append((pos + lead, pos + lead + len(stripped)))
-            pos += len(line)
-        return spans
-    pos = 0
-    ends = [m for m in _SENTENCE_END.finditer(text) if not ABBREVIATION.search(text, max(0, m.start() - 8), m.start())]
-    for match in [*ends, None]:
-        end = match.start() if match else len(text)
-        piece = text[pos:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((pos + lead, pos + lead + len(stripped)))
-        if match:
-            pos = match.end()
-    return spans
-
-
 def _evidence(chunk: Chunk, start: int, end: int, score: float, line_of: Callable[[int], int]) -> Evidence:
     end = min(end, start + MAX_SENTENCE_CHARS)
     text = " ".join(chunk.text[start:end].split())
@@ -359,6 +310,11 @@ def _line_counter(chunk: Chunk) -> Callable[[int], int]:
     """Document line of an offset inside the chunk."""
     first = chunk.lines[0]
     return lambda offset: first + chunk.text.count("\n", 0, offset)
+
+
+def _spans(text: str, *, code: bool) -> list[tuple[int, int]]:
+    """Where evidence may start and end: lines in code, sentences in prose."""
+    return line_spans(text) if code else sentence_spans(text)
 
 
 def is_code(chunk: Chunk) -> bool:
@@ -387,7 +343,7 @@ def select_evidence(
       first line of each docstring-like comment: the public surface of the code.
     """
     code = is_code(chunk)
-    spans = sentence_spans(chunk.text, code=code)
+    spans = _spans(chunk.text, code=code)
     if not spans:
         return []
     line_of = _line_counter(chunk)
@@ -442,7 +398,7 @@ def evidence_for_note(chunk: Chunk, note: str, *, query: str = "", limit: int = 
         return []
     wanted = content_words(query)
     note_numbers = numbers(note)
-    spans = sentence_spans(chunk.text, code=is_code(chunk))
+    spans = _spans(chunk.text, code=is_code(chunk))
     line_of = _line_counter(chunk)
     scored = []
     for start, end in spans:
@@ -486,12 +442,10 @@ __all__ = [
     "Mode",
     "NoteEntry",
     "Notes",
-    "content_words",
     "entry_relevance",
     "evidence_for_note",
     "is_grounded",
     "notes_from_dict",
     "render_entries",
     "select_evidence",
-    "sentence_spans",
 ]

@@ -15,10 +15,7 @@ import operator
 import re
 from collections.abc import Iterable
 
-from .notes import ABBREVIATION
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SENTENCE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+[\"'”’)\]]*|\n|$)")
+from ..text import WORD, sentences, words
 
 LOOP_NGRAM = 5
 """Word n-gram size used to spot a loop: long enough that ordinary phrases rarely recur."""
@@ -36,36 +33,11 @@ reworded repeat: small models loop with a word changed here and there."""
 NEAR_MIN_WORDS = 8
 
 
-def _words(text: str) -> list[str]:
-    if text.isascii():  # lower-casing ASCII keeps every offset and word boundary: one pass
-        return _WORD.findall(text.lower())
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of `text`, each with its end and the whitespace after it; a full stop
-    after an abbreviation or initial ("Mme. Vauquer") does not end one."""
-    found: list[str] = []
-    pending = ""
-    for match in _SENTENCE.finditer(text):
-        piece = match.group()
-        if not piece:
-            continue
-        pending += piece
-        if not piece.endswith("\n") and ABBREVIATION.search(pending.rstrip()[-8:]):
-            continue
-        found.append(pending)
-        pending = ""
-    if pending:
-        found.append(pending)
-    return found
-
-
 @functools.lru_cache(maxsize=8192)
 def sentence_key(sentence: str) -> str:
     """A sentence normalised for comparison: lower-case words only (memoised: the writer
     repairs a section's text again, sentence by sentence, after every call)."""
-    return " ".join(_words(sentence))
+    return " ".join(words(sentence))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -81,14 +53,14 @@ def _grams(words: list[str], n: int) -> list[tuple[str, ...]]:
 
 def repeated_ngram_share(text: str, n: int = LOOP_NGRAM) -> float:
     """Share (0..1) of the word n-grams of `text` that repeat an earlier n-gram."""
-    grams = _grams(_words(text), n)
+    grams = _grams(words(text), n)
     if not grams:
         return 0.0
     return 1.0 - len(set(grams)) / len(grams)
 
 
 def _nth_word_start(text: str, n: int) -> int:
-    return next(itertools.islice(_WORD.finditer(text), n, None)).start()
+    return next(itertools.islice(WORD.finditer(text), n, None)).start()
 
 
 _LOOP = b"\x01" * LOOP_RUN
@@ -100,7 +72,7 @@ def _cut_word_loop(text: str) -> str:
     Vectorised (the writer runs it after every call): the first position of every n-gram
     from one dict built back to front, a byte per n-gram flagging "seen before", and the
     first run of LOOP_RUN flags found by `bytes.find`."""
-    grams = _grams(_words(text), LOOP_NGRAM)
+    grams = _grams(words(text), LOOP_NGRAM)
     if len(grams) < LOOP_RUN:
         return text
     first = dict(zip(reversed(grams), range(len(grams) - 1, -1, -1), strict=True))

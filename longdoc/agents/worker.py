@@ -17,13 +17,13 @@ from ..errors import ContextLengthExceeded, EmptyResponse, OutputLimitReached
 from ..llm.base import Completion, CompletionRequest, Model
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
+from ..text import content_words
 from .cleaning import clean_reply
 from .notes import (
     Mode,
     NoteEntry,
     Notes,
     TokenCounter,
-    content_words,
     entry_relevance,
     evidence_for_note,
     is_code,

@@ -26,13 +26,13 @@ from ..errors import ContextLengthExceeded, EmptyResponse, PipelineError
 from ..llm.base import CompletionRequest, Model, RunUsage
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import load_prompt
+from ..text import sentence_ends
 from ..tokens import count_tokens
 from .cleaning import strip_reasoning
 from .length import (
     count_words,
     drop_unfinished_sentence,
     ends_mid_sentence,
-    sentence_ends,
     trim_to_words,
 )
 from .planner import Plan

@@ -17,8 +17,8 @@ from ..documents import Document
 from ..errors import SourceError
 from ..llm.base import Model
 from ..results import AnswerResult
-from ..retrieval.lexical import terms
 from ..retrieval.scorers import make_scorer
+from ..text import terms
 from ..tokens import DEFAULT_ENCODING, get_encoding
 
 DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "needle_haystack"

@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from ..text import content_words
 from .base import Completion, CompletionRequest, TokenLogprob, Usage
 from .profiles import ModelProfile, default_profile
 
@@ -26,10 +27,6 @@ LogprobsRule = Callable[[CompletionRequest, str], tuple[TokenLogprob, ...]]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-_STOPWORD_TEXT = """a an the of to in on at for and or but is are was were be been it its this
-that what which who whom whose when where why how do does did with by from as about into than
-then so not no yes i you he she we they them his her our their"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def request_text(request: CompletionRequest) -> str:
@@ -37,10 +34,6 @@ def request_text(request: CompletionRequest) -> str:
     if request.prompt is not None:
         return request.prompt
     return "\n\n".join(m.content for m in request.messages)
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOPWORDS}
 
 
 def sent_text(request: CompletionRequest, completion_style: bool) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 
 from ..agents.manager import ManagerAgent
-from ..agents.notes import Evidence, NoteEntry, Notes, select_evidence, sentence_spans
+from ..agents.notes import Evidence, NoteEntry, Notes, select_evidence
 from ..documents import Document
 from ..errors import ConfigError, PipelineError
 from ..llm.base import Model, RunUsage
@@ -22,6 +22,7 @@ from ..results import AnswerResult, Citation, EvidenceQuote
 from ..retrieval.key_context import Selection, aselect_key_context
 from ..retrieval.scorers import SegmentScorer
 from ..splitters.segments import DEFAULT_QUESTION_TOKENS, DEFAULT_SEGMENT_TOKENS
+from ..text import sentence_spans
 from ..tokens import token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
 from .chain_of_agents import ChainPlan

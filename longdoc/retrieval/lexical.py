@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 from ..documents import Chunk
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_STOPWORD_TEXT = (
-    "a an the of to in on at for and or but is are was were be been being it its this that "
-    "these those what which who whom whose when where why how do does did with by from as "
-    "about into than then so not no i you he she we they them his her our their there here "
-    "can could would should will shall may might must has have had"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased word terms without stop words: what BM25 matches on."""
-    return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOPWORDS]
+from ..text import terms
 
 
 def bm25_scores(

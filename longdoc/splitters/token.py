@@ -28,6 +28,7 @@ from itertools import accumulate
 
 from ..documents import Chunk, Document, LineIndex
 from ..errors import SplitError
+from ..text import is_abbreviation
 from ..tokens import DEFAULT_ENCODING, get_encoding
 
 TokenCounter = Callable[[str], int]
@@ -46,9 +47,6 @@ _PARAGRAPH = re.compile(r"\n(?:[ \t\r]*\n)+")
 _LINE = re.compile(r"\n[\r\n]*")
 _SENTENCE = re.compile(r"[.!?\u2026]['\"\u201d\u2019)\]*_]*(?=\s)|[\u3002\uff01\uff1f][\u300d\u300f\uff09\u201d\u2019]*")
 _WORD = re.compile(r"(?<=\S)\s")
-_ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "st", "mme", "mlle", "mm", "jr", "sr", "prof", "rev", "gen", "col", "capt", "lt", "sgt", "vs", "etc", "eg", "ie", "cf", "no", "vol", "ch", "p", "pp", "fig"]
-)
 
 _PROSE_ORDER = (
     ("section", SECTION_MIN_FILL),
@@ -358,13 +356,8 @@ def _last_match_end(pattern: re.Pattern[str], text: str, low: int, high: int) ->
 
 def _ends_sentence(text: str, mark: int, cut: int) -> bool:
     """Not an abbreviation (`Mr.`, `e.g.`), not followed by a lowercase continuation."""
-    if text[mark] == ".":
-        word_start = mark
-        while word_start > 0 and text[word_start - 1].isalpha():
-            word_start -= 1
-        word = text[word_start:mark]
-        if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
-            return False
+    if text[mark] == "." and is_abbreviation(text, mark):
+        return False
     following = text[cut : cut + 4].lstrip()
     return not (following and following[0].islower())
 

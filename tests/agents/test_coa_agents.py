@@ -8,11 +8,12 @@ import pytest
 
 from longdoc.agents.cleaning import clean_output
 from longdoc.agents.manager import ManagerAgent
-from longdoc.agents.notes import NoteEntry, Notes, render_entries, select_evidence, sentence_spans
+from longdoc.agents.notes import NoteEntry, Notes, render_entries, select_evidence
 from longdoc.agents.repetition import repair_repetition, sentence_keys
 from longdoc.agents.worker import WorkerAgent
 from longdoc.documents import Chunk, Document, LineIndex
 from longdoc.llm.fake import FakeModel
+from longdoc.text import sentence_spans
 from longdoc.tokens import token_counter
 
 COUNT = token_counter()

@@ -4,7 +4,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from longdoc.agents.repetition import (
-    _WORD,
     LOOP_NGRAM,
     LOOP_RUN,
     NEAR_DUPLICATE,
@@ -12,11 +11,12 @@ from longdoc.agents.repetition import (
     _cut_word_loop,
     _NearIndex,
     _nth_word_start,
-    _words,
     repair_repetition,
     repeated_ngram_share,
     sentence_keys,
 )
+from longdoc.text import WORD
+from longdoc.text import words as _words
 
 
 def test_repeated_sentences_are_dropped_keeping_the_first():
@@ -88,7 +88,7 @@ def test_near_index_finds_exactly_the_sets_at_the_jaccard_threshold(stored, prob
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="abcXYZ_09 .,'\n\u0130\u00e9\u00df\u4eca", max_size=60))
 def test_words_are_lower_cased_word_runs_for_any_text(text):
-    assert _words(text) == [w.lower() for w in _WORD.findall(text)]
+    assert _words(text) == [w.lower() for w in WORD.findall(text)]
 
 
 def _cut_word_loop_by_scanning(text):
