@@ -4,7 +4,9 @@ words and sentences.
 Sentences end after `.`, `!`, `?` or `…` (with any closing quotes or brackets) before
 whitespace or the end of the text, after the CJK enders `。！？`, and at a blank line. A full
 stop does not end a sentence after an abbreviation or an initial ("Mme. Vauquer",
-"J. Smith", "e.g. this") or when the next word starts in lower case.
+"J. Smith", "e.g. this"). Whether a sentence ends never depends on the text after it, so
+the sentences of a text's prefix stay its sentences as the text grows (the writer's
+repetition filter relies on that).
 """
 
 from __future__ import annotations
@@ -187,10 +189,7 @@ def _ends_here(text: str, match: re.Match[str]) -> bool:
     if found.startswith("\n") or found[0] in "\u3002\uff01\uff1f":
         return True
     last_mark = match.start() + len(found.rstrip("\"'\u201d\u2019)]")) - 1
-    if text[last_mark] == "." and is_abbreviation(text, last_mark):
-        return False
-    following = text[match.end() : match.end() + 4].lstrip()
-    return not (following and following[0].islower())
+    return not (text[last_mark] == "." and is_abbreviation(text, last_mark))
 
 
 def sentence_ends(text: str, *, lines: bool = False) -> list[int]:

@@ -17,7 +17,8 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from .notes import Evidence, NoteEntry
+from .evidence import Evidence
+from .notes import NoteEntry
 
 README = re.compile(r"^readme(?:\.[a-z]+)?$", re.IGNORECASE)
 DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ""})
@@ -29,7 +30,7 @@ NOT_MODULES = re.compile(
 
 DOCSTRING_SCORE = 4.0
 DEFINITION_SCORE = 3.0
-"""The scores `notes.select_evidence` gives a module's docstring line and a definition."""
+"""The scores `evidence.select_evidence` gives a module's docstring line and a definition."""
 
 _DEFINED_NAME = re.compile(
     r"\b(?:def|class|function|fn|func|struct|enum|trait|interface|type|module)\s+([A-Za-z_][\w]*)"

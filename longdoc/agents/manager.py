@@ -12,17 +12,18 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from ..aio import run_sync
 from ..llm.base import Completion, CompletionRequest, Model
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
 from .cleaning import clean_reply
+from .evidence import Mode, is_grounded
 from .extractive import book_summary, question_answer, repository_summary
-from .notes import Mode, Notes, TokenCounter, is_grounded, render_entries
+from .notes import Notes, TokenCounter, render_entries
 from .worker import (
     acomplete_or_empty,
     check_answered,
     checked_request_tokens,
-    complete_or_empty,
     focus_values,
     with_seed,
 )
@@ -201,14 +202,11 @@ class ManagerAgent:
         return book_summary(entries, self.words)
 
     def run(self, groups: Sequence[Notes], *, question: str = "") -> ManagerResult:
-        """Answer `question` (or summarize) from the final notes of each chain in `groups`."""
-        notes_text = self.notes_text(groups)
-        request = self.request(notes_text, question=question)
-        tokens = self._check_window(request)
-        completion = complete_or_empty(self.model, request)
-        return self._finish(groups, notes_text, request, completion, tokens)
+        """Synchronous `arun` (through `longdoc.aio.run_sync`: a running loop is fine)."""
+        return run_sync(self.arun(groups, question=question))
 
     async def arun(self, groups: Sequence[Notes], *, question: str = "") -> ManagerResult:
+        """Answer `question` (or summarize) from the final notes of each chain in `groups`."""
         notes_text = self.notes_text(groups)
         request = self.request(notes_text, question=question)
         tokens = self._check_window(request)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from ..aio import run_sync
 from ..documents import Chunk
 from ..errors import ContextLengthExceeded, EmptyResponse, OutputLimitReached
 from ..llm.base import Completion, CompletionRequest, Model
@@ -19,17 +20,15 @@ from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
 from ..text import content_words
 from .cleaning import clean_reply
-from .notes import (
+from .evidence import (
     Mode,
-    NoteEntry,
-    Notes,
-    TokenCounter,
     entry_relevance,
     evidence_for_note,
     is_code,
     is_grounded,
     select_evidence,
 )
+from .notes import NoteEntry, Notes, TokenCounter
 from .reflow import reflow_prose
 from .repetition import repair_repetition, sentence_keys
 
@@ -122,16 +121,9 @@ def check_answered(model: Model, completion: Completion, text: str, request: Com
         raise spent_error(model, request)
 
 
-def complete_or_empty(model: Model, request: CompletionRequest) -> Completion:
+async def acomplete_or_empty(model: Model, request: CompletionRequest) -> Completion:
     """The model's completion; an empty one when the model wrote nothing at all (a base
     model may stop at once), which for an agent just means it added nothing."""
-    try:
-        return model.complete(request)
-    except EmptyResponse as exc:
-        return _empty(model, exc, request)
-
-
-async def acomplete_or_empty(model: Model, request: CompletionRequest) -> Completion:
     try:
         return await model.acomplete(request)
     except EmptyResponse as exc:
@@ -308,18 +300,15 @@ class WorkerAgent:
         self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
         position: int = 1, total: int = 1,
     ) -> WorkerResult:
-        """Read `chunks` (one chunk, or a bundle of small ones) with the `previous` notes;
-        return the new notes."""
-        bundle = as_bundle(chunks)
-        request = self.request(bundle, previous, question=question, position=position, total=total)
-        tokens = self._check_window(request)
-        completion = complete_or_empty(self.model, request)
-        return self._finish(bundle, previous, question, request, completion, tokens, position)
+        """Synchronous `arun` (through `longdoc.aio.run_sync`: a running loop is fine)."""
+        return run_sync(self.arun(chunks, previous, question=question, position=position, total=total))
 
     async def arun(
         self, chunks: Chunk | Sequence[Chunk], previous: Notes, *, question: str = "",
         position: int = 1, total: int = 1,
     ) -> WorkerResult:
+        """Read `chunks` (one chunk, or a bundle of small ones) with the `previous` notes;
+        return the new notes."""
         bundle = as_bundle(chunks)
         request = self.request(bundle, previous, question=question, position=position, total=total)
         tokens = self._check_window(request)

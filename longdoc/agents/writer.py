@@ -17,7 +17,6 @@ placeholder ever becomes part of the piece.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +25,6 @@ from ..errors import ContextLengthExceeded, EmptyResponse, PipelineError
 from ..llm.base import CompletionRequest, Model, RunUsage
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import load_prompt
-from ..text import sentence_ends
 from ..tokens import count_tokens
 from .cleaning import strip_reasoning
 from .length import (
@@ -37,6 +35,14 @@ from .length import (
 )
 from .planner import Plan
 from .repetition import RepetitionFilter, sentence_keys
+from .section_pieces import (
+    ends_in_half_sentence,
+    finished_piece,
+    join_continuation,
+    next_opener,
+    strip_echoes,
+)
+from .writing_context import text_so_far
 
 CONTINUE_BELOW = 0.95
 """A section shorter than this share of its budget is continued (LongWriter's models stop early).
@@ -82,35 +88,8 @@ TOKEN_HEADROOM = 24
 WINDOW_MARGIN = 0.85
 """Share of the computed room actually used: our tokenizer is not the model's."""
 
-SUMMARY_SHARE = 0.3
-"""Share of the text-so-far room given to the rolling summary once text no longer fits."""
-
-LEAD_WORDS = 40
-"""Words of an earlier section kept in the rolling summary (its lead sentence or so)."""
-
-CONTINUATION_OPENERS = (
-    "Moreover,",
-    "For example,",
-    "In addition,",
-    "At the same time,",
-    "In practice,",
-    "Beyond this,",
-    "This also means that",
-    "Another important point is that",
-    "It is worth noting that",
-    "As a result,",
-    "On the other hand,",
-    "In particular,",
-)
-"""Paragraph openers that cue a stalled base model to keep writing the same section; the
-writer takes one the section has not used yet, so a long section does not repeat them."""
-
 HEADING_BYTES = 400
 """Bytes of one section heading in the text so far, at most (plan main points are capped)."""
-
-_PLAN_ECHO = re.compile(r"^[^\n]*\((?:about\s+|approximately\s+|~)?\d[\d,]*\s+words?\)[^\n]*(?:\n|$)", re.I | re.M)
-_HEADING_ECHO = re.compile(r"^\s*(?:#+\s*)?section\s+\d+(?:\s+of\s+\d+)?\b[^\n]*\n", re.IGNORECASE)
-_LATER_HEADING = re.compile(r"\n\s*(?:#+\s*)?(?:section\s+\d+\s+of\s+\d+|task:|plan of the piece)", re.I)
 
 
 class SectionDraft(BaseModel):
@@ -126,149 +105,6 @@ class SectionDraft(BaseModel):
     continuations: int = 0
     trimmed: bool = False
     repaired: bool = False
-
-
-def _lead(text: str, words: int = LEAD_WORDS) -> str:
-    ends = sentence_ends(text)
-    lead = text[: ends[0]] if ends else text
-    tokens = lead.split()
-    if len(tokens) > words:
-        lead = " ".join(tokens[:words]) + " ..."
-    return lead.strip()
-
-
-def _heading(plan: Plan, index: int, budget: int | None = None) -> str:
-    section = plan.sections[index]
-    words = budget if budget is not None else section.words
-    return f"Section {index + 1} of {len(plan.sections)} - {section.main_point} (about {words} words):"
-
-
-def text_so_far(plan: Plan, written: Sequence[str], room_tokens: int) -> tuple[str, str]:
-    """The text so far within `room_tokens`: (completion rendering with section headings,
-    plain rendering). All of it while it fits; else a rolling summary plus last sections."""
-    if not written:
-        return "", ""
-    blocks = [f"{_heading(plan, i)}\n{text}" for i, text in enumerate(written)]
-    full = "\n\n".join(blocks)
-    if len(full.encode()) <= room_tokens or count_tokens(full) <= room_tokens:
-        return full + "\n", "\n\n".join(written)
-    verbatim_room = int(room_tokens * (1 - SUMMARY_SHARE))
-    kept: list[int] = []
-    used = 0
-    for i in range(len(written) - 1, -1, -1):
-        cost = count_tokens(blocks[i])
-        if used + cost > verbatim_room:
-            break
-        kept.insert(0, i)
-        used += cost
-    tail_block = ""
-    if not kept:
-        last = written[-1]
-        tail = _tail(last, verbatim_room)
-        tail_block = f"{_heading(plan, len(written) - 1)}\n... {tail}"
-        first_verbatim = len(written) - 1
-        used = count_tokens(tail_block)
-    else:
-        first_verbatim = kept[0]
-    summary_room = room_tokens - used
-    lines: list[str] = []
-    summary_used = 0
-    for i in range(first_verbatim - 1, -1, -1):
-        line = f"{i + 1}. {_lead(written[i])}"
-        cost = count_tokens(line) + 1
-        if summary_used + cost > summary_room:
-            lines.insert(0, f"(Sections 1 to {i + 1} follow the plan above.)")
-            break
-        lines.insert(0, line)
-        summary_used += cost
-    summary = "Summary of the earlier sections:\n" + "\n".join(lines) if lines else ""
-    recent = tail_block or "\n\n".join(blocks[i] for i in kept)
-    recent_plain = tail_block.split("\n", 1)[1] if tail_block else "\n\n".join(written[i] for i in kept)
-    completion = "\n\n".join(p for p in (summary, recent) if p) + "\n"
-    plain = "\n\n".join(p for p in (summary, "The most recent text:\n" + recent_plain) if p)
-    return completion, plain
-
-
-def _tail(text: str, room_tokens: int) -> str:
-    """The end of `text` within `room_tokens`, starting at a sentence start."""
-    starts = [0, *sentence_ends(text)]
-    for start in starts:
-        tail = text[start:].strip()
-        if count_tokens(tail) <= room_tokens:
-            return tail
-    words = text.split()
-    return " ".join(words[-max(1, room_tokens // 2) :])
-
-
-def _clean(new_text: str) -> str:
-    """A continuation without an echoed heading, without echoed plan lines ("2. Explain ...
-    (about 300 words)") and without any next section it started."""
-    new_text = _HEADING_ECHO.sub("", new_text, count=1)
-    new_text = _PLAN_ECHO.sub("", new_text)
-    later = _LATER_HEADING.search(new_text)
-    if later:
-        new_text = new_text[: later.start()]
-    return new_text
-
-
-HALF_SENTENCE_WORDS = 8
-"""A last line of at least this many words without a closing mark is a cut-off sentence
-(shorter ones are list items, titles, emoji lines, and are kept)."""
-
-
-def _ends_in_half_sentence(text: str) -> bool:
-    """True when `text` stops inside a prose sentence: a call that ended on a stop sequence
-    or the model's end of text mid-sentence. Its half sentence is dropped, not kept."""
-    if not ends_mid_sentence(text):
-        return False
-    last_line = text.rstrip().rsplit("\n", 1)[-1]
-    return count_words(last_line) >= HALF_SENTENCE_WORDS
-
-
-def _finished_piece(cue: str, new_text: str, finish_reason: str | None) -> str:
-    """What one call adds to a section: the cue it continued plus its text, without a
-    half sentence it stopped in. A cued paragraph the model did not finish a single
-    sentence of is dropped whole ("Moreover, the third" is no progress); a sentence cut by the
-    token limit is kept only when nothing before it ended, so the next call can finish it."""
-    if not new_text.strip():
-        return ""
-    piece = cue + new_text
-    if not ends_mid_sentence(piece):
-        return piece
-    if finish_reason != "length" and not cue and not _ends_in_half_sentence(piece):
-        return piece  # a list item or title line, not a cut-off sentence
-    ends = [e for e in sentence_ends(piece) if e > len(cue)]
-    if ends:
-        return piece[: ends[-1]].rstrip()
-    return "" if cue and finish_reason != "length" else piece
-
-
-def next_opener(text: str, calls: int) -> str:
-    """A paragraph opener the section `text` does not contain yet (cycling from the call
-    count), so repeated reopenings do not repeat one connective."""
-    count = len(CONTINUATION_OPENERS)
-    for step in range(count):
-        opener = CONTINUATION_OPENERS[(calls - 1 + step) % count]
-        if opener not in text:
-            return opener
-    return CONTINUATION_OPENERS[(calls - 1) % count]
-
-
-_BLOCK_START = re.compile(r"(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>\s|\|)")
-"""A continuation that opens a Markdown block (heading, list item, quote, table row)."""
-
-
-def _join(text: str, new_text: str) -> str:
-    """`text` continued by `new_text`: as written when either side brings its whitespace,
-    else one space (the sentence or paragraph runs on), or a blank line before a Markdown
-    block the continuation opens."""
-    if not text:
-        return new_text.lstrip()
-    if not new_text or new_text[0].isspace() or text[-1].isspace():
-        return text + new_text
-    if _BLOCK_START.match(new_text):
-        return text + "\n\n" + new_text
-    return text + " " + new_text
 
 
 class WriterAgent:
@@ -412,13 +248,13 @@ class WriterAgent:
             last_finish = completion.finish_reason
             reply = strip_reasoning(completion.text)
             if self.profile.repair_output:
-                reply = _clean(reply)
+                reply = strip_echoes(reply)
             elif not text:
                 reply = reply.lstrip()
-            piece = _finished_piece(cue, reply, completion.finish_reason)
+            piece = finished_piece(cue, reply, completion.finish_reason)
             if piece and ends_mid_sentence(piece):
                 last_finish = "length"  # one unfinished sentence: the next call finishes it
-            joined = _join(text, piece)
+            joined = join_continuation(text, piece)
             # On every profile: a repeated sentence or a phrase loop is never the model's good
             # output, and counting it as progress would let a looping model fill its budget.
             combined = repetition.repair(joined)
@@ -443,7 +279,7 @@ class WriterAgent:
         if count_words(text) > self.trim_above * budget:
             text = trim_to_words(text, int(TRIM_TO * budget))
             trimmed = True
-        if _ends_in_half_sentence(text) and count_words(drop_unfinished_sentence(text)):
+        if ends_in_half_sentence(text) and count_words(drop_unfinished_sentence(text)):
             text = drop_unfinished_sentence(text)
         text = text.strip()
         words = count_words(text)

@@ -94,8 +94,9 @@ def truncate_answer(document: Document, question: str, model: Model, window: int
     """The baseline: as much of the document as fits the window after the prompt, question
     and answer reserve, from its start; one call. Returns the result, the kept text and the
     share of the document's tokens kept."""
+    from ..agents.evidence import select_evidence
     from ..agents.manager import ManagerAgent
-    from ..agents.notes import NoteEntry, Notes, select_evidence
+    from ..agents.notes import NoteEntry, Notes
     from ..documents import Chunk
     from ..llm.profiles import profile_of
     from ..pipelines.budget import MANAGER_OUTPUT_QUESTION

@@ -35,13 +35,14 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 from pydantic import BaseModel
 
+from ..agents.evidence import Mode
 from ..agents.manager import (
     DEFAULT_SUMMARY_WORDS,
     MANAGER_PROMPTS,
     ManagerAgent,
     summary_tokens,
 )
-from ..agents.notes import Mode, Notes, notes_from_dict
+from ..agents.notes import Notes, notes_from_dict
 from ..agents.worker import (
     WORKER_PROMPTS,
     WorkerAgent,

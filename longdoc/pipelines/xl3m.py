@@ -11,8 +11,9 @@ from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
+from ..agents.evidence import Evidence, select_evidence
 from ..agents.manager import ManagerAgent
-from ..agents.notes import Evidence, NoteEntry, Notes, select_evidence
+from ..agents.notes import NoteEntry, Notes
 from ..documents import Document
 from ..errors import ConfigError, PipelineError
 from ..llm.base import Model, RunUsage

@@ -7,8 +7,9 @@ import itertools
 import pytest
 
 from longdoc.agents.cleaning import clean_output
+from longdoc.agents.evidence import select_evidence
 from longdoc.agents.manager import ManagerAgent
-from longdoc.agents.notes import NoteEntry, Notes, render_entries, select_evidence
+from longdoc.agents.notes import NoteEntry, Notes, render_entries
 from longdoc.agents.repetition import repair_repetition, sentence_keys
 from longdoc.agents.worker import WorkerAgent
 from longdoc.documents import Chunk, Document, LineIndex

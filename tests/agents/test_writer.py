@@ -9,7 +9,9 @@ import pytest
 
 from longdoc.agents.length import count_words
 from longdoc.agents.planner import Plan, PlannedSection
-from longdoc.agents.writer import CONTINUATION_OPENERS, WriterAgent, text_so_far
+from longdoc.agents.section_pieces import CONTINUATION_OPENERS
+from longdoc.agents.writer import WriterAgent
+from longdoc.agents.writing_context import text_so_far
 from longdoc.errors import PipelineError
 from longdoc.llm.fake import FakeModel, request_text
 from longdoc.tokens import count_tokens

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 import longdoc
-from longdoc.agents.writer import CONTINUATION_OPENERS
+from longdoc.agents.section_pieces import CONTINUATION_OPENERS
 from longdoc.cli import main
 from longdoc.config import Settings
 from longdoc.errors import LongdocError
