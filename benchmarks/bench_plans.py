@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._results import markdown_table, write_section
-from longdoc.agents.planner import PlannerAgent, section_count
+from longdoc.agents.plan import section_count
+from longdoc.agents.planner import PlannerAgent
 from longdoc.config import Settings
 from longdoc.llm import load_model
 from longdoc.llm.base import supports_schema

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._results import markdown_table, write_section
-from longdoc.agents.planner import SECTION_WORDS
+from longdoc.agents.plan import SECTION_WORDS
 from longdoc.config import Settings
 from longdoc.errors import LongdocError
 from longdoc.llm import FakeModel, load_model

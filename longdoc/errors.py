@@ -29,7 +29,13 @@ class LongdocError(Exception):
 
 
 class ConfigError(LongdocError):
-    """Settings that cannot work together, or an unknown model specification."""
+    """Settings that cannot work together, or an unknown model specification; `.setting`
+    names the setting or argument and `.value` holds the value refused, when there is one."""
+
+    def __init__(self, message: str, *, setting: str | None = None, value: object = None) -> None:
+        self.setting = setting
+        self.value = value
+        super().__init__(message)
 
 
 class SourceError(LongdocError):

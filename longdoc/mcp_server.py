@@ -25,7 +25,7 @@ from pydantic import Field
 
 from . import api
 from .config import Settings
-from .errors import LongdocError
+from .errors import ConfigError, LongdocError
 from .reports import ChunkRow, SplitPage, TokensReport
 from .results import AnswerResult
 from .sources import LoadResult, load
@@ -51,7 +51,7 @@ class Roots:
 
     def __init__(self, folders: Sequence[str | os.PathLike[str]]) -> None:
         if not folders:
-            raise ValueError("at least one root folder")
+            raise ConfigError("give at least one --root folder for the server to read", setting="--root")
         self.folders = [Path(os.path.realpath(folder)) for folder in folders]
         for folder in self.folders:
             if not folder.is_dir():

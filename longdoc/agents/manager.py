@@ -16,10 +16,11 @@ from ..aio import run_sync
 from ..llm.base import Completion, CompletionRequest, Model
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
+from ..tokens import TokenCounter
 from .cleaning import clean_reply
 from .evidence import Mode, is_grounded
 from .extractive import book_summary, question_answer, repository_summary
-from .notes import Notes, TokenCounter, render_entries
+from .notes import Notes, render_entries
 from .worker import (
     acomplete_or_empty,
     check_answered,

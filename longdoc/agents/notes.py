@@ -10,15 +10,12 @@ worker reads, never longer than the notes cap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pydantic import BaseModel, ConfigDict
 
 from ..text import content_words
+from ..tokens import TokenCounter
 from .evidence import Evidence, Mode, supports
 from .fitting import longest_fitting
-
-TokenCounter = Callable[[str], int]
 
 RECENT_ENTRIES = 3
 """Entries a summary worker's view of the notes draws on: the last few parts read."""

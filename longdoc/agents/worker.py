@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict
 
 from ..aio import run_sync
 from ..documents import Chunk
-from ..errors import ContextLengthExceeded, EmptyResponse, OutputLimitReached
+from ..errors import ConfigError, ContextLengthExceeded, EmptyResponse, OutputLimitReached
 from ..llm.base import Completion, CompletionRequest, Model
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
 from ..text import content_words
+from ..tokens import TokenCounter
 from .cleaning import clean_reply
 from .evidence import (
     Mode,
@@ -28,7 +29,7 @@ from .evidence import (
     is_grounded,
     select_evidence,
 )
-from .notes import NoteEntry, Notes, TokenCounter
+from .notes import NoteEntry, Notes
 from .reflow import reflow_prose
 from .repetition import repair_repetition, sentence_keys
 
@@ -57,7 +58,7 @@ def with_seed(seed: str, text: str) -> str:
 def as_bundle(chunks: Chunk | Sequence[Chunk]) -> list[Chunk]:
     bundle = [chunks] if isinstance(chunks, Chunk) else list(chunks)
     if not bundle:
-        raise ValueError("a worker needs at least one chunk")
+        raise ConfigError("a worker needs at least one chunk to read", setting="chunks", value=bundle)
     return bundle
 
 

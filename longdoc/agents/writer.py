@@ -33,7 +33,7 @@ from .length import (
     ends_mid_sentence,
     trim_to_words,
 )
-from .planner import Plan
+from .plan import Plan
 from .repetition import RepetitionFilter, sentence_keys
 from .section_pieces import (
     ends_in_half_sentence,

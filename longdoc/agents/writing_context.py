@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from ..text import sentence_ends
 from ..tokens import count_tokens
-from .planner import Plan
+from .plan import Plan
 
 SUMMARY_SHARE = 0.3
 """Share of the text-so-far room given to the rolling summary once text no longer fits."""

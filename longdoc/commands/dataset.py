@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ..agents.planner import SECTION_WORDS
+from ..agents.plan import SECTION_WORDS
 from ..errors import LongdocError
 from ..pipelines.dataset_options import MAX_REPETITION
 

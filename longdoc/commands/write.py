@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..agents.planner import SECTION_WORDS
+from ..agents.plan import SECTION_WORDS
 from ..errors import SourceError
 from .eval import eval_app
 
 if TYPE_CHECKING:
-    from ..agents.planner import Plan
+    from ..agents.plan import Plan
     from ..agents.writer import SectionDraft
 
 

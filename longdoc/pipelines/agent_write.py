@@ -27,7 +27,8 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, ConfigDict
 
 from ..agents.length import count_words, length_score
-from ..agents.planner import SECTION_WORDS, Plan, PlannerAgent, section_count
+from ..agents.plan import SECTION_WORDS, Plan, section_count
+from ..agents.planner import PlannerAgent
 from ..agents.writer import SectionDraft, WriterAgent
 from ..config import Settings
 from ..errors import PipelineError

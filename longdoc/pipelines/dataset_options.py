@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..agents.planner import SECTION_WORDS
+from ..agents.plan import SECTION_WORDS
 
 MAX_REPETITION = 0.25
 """Share of repeated word 4-grams above which a row is rejected as repetitive; fluent

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from ..errors import ConfigError
 from ..llm.base import CompletionRequest, Message
 
 _SECTION = re.compile(r"^## (system|user|completion|stop)[ \t]*$", re.MULTILINE)
@@ -43,7 +44,11 @@ class PromptTemplate:
         try:
             return string.Template(part).substitute({k: str(v) for k, v in values.items()})
         except KeyError as exc:
-            raise KeyError(f"prompt {self.name!r} needs a value for {exc.args[0]!r}") from None
+            raise ConfigError(
+                f"prompt {self.name!r} needs a value for {exc.args[0]!r}",
+                setting=f"prompt {self.name}",
+                value=exc.args[0],
+            ) from None
 
     def render(self, **values: object) -> tuple[tuple[Message, ...], str | None]:
         """The chat messages and the completion prompt for these values."""
@@ -76,12 +81,12 @@ def parse_template(name: str, text: str) -> PromptTemplate:
     parts: dict[str, str] = {}
     matches = list(_SECTION.finditer(text))
     if not matches:
-        raise ValueError(f"prompt {name!r} has no '## user' section")
+        raise ConfigError(f"prompt {name!r} has no '## user' section", setting=f"prompt {name}")
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         parts[match.group(1)] = text[match.end() + 1 : end].strip("\n")
     if "user" not in parts:
-        raise ValueError(f"prompt {name!r} has no '## user' section")
+        raise ConfigError(f"prompt {name!r} has no '## user' section", setting=f"prompt {name}")
     stops = tuple(
         line.encode("latin-1", "backslashreplace").decode("unicode_escape")
         for line in parts.get("stop", "").splitlines()

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from ..documents import Chunk, Document
 from ..errors import ConfigError
-from .token import TokenCounter, TokenSplitter
+from ..tokens import TokenCounter
+from .token import TokenSplitter
 
 SPLITTERS = ("auto", "token", "code")
 """Names accepted by `split_document(splitter=...)` and `longdoc split --splitter`."""

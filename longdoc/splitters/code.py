@@ -20,16 +20,16 @@ from tree_sitter import Node
 
 from ..documents import Chunk, Document
 from ..errors import SplitError
+from ..tokens import TokenCounter
 from .languages import MARKDOWN, document_language, get_parser
 from .packing import (
     Declaration,
     Packer,
-    RangeCounter,
-    TokenCounter,
     Unit,
     build_chunks,
     line_splitter,
 )
+from .range_counter import RangeCounter
 from .syntax import (
     ATTACHED_TYPES,
     BODY_TYPES,

@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..documents import Chunk, Document
+from ..tokens import TokenCounter
 from .packing import (
     Declaration,
     Packer,
-    RangeCounter,
-    TokenCounter,
     Unit,
     build_chunks,
     line_splitter,
 )
+from .range_counter import RangeCounter
 
 _ATX = re.compile(rb"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$")
 _SETEXT = re.compile(rb"^ {0,3}(=+|-+)[ \t]*\r?$")

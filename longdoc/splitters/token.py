@@ -22,16 +22,14 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
 
 from ..documents import Chunk, Document, LineIndex
 from ..errors import SplitError
 from ..text import is_abbreviation
-from ..tokens import DEFAULT_ENCODING, get_encoding
-
-TokenCounter = Callable[[str], int]
+from ..tokens import DEFAULT_ENCODING, TokenCounter, get_encoding
 
 MIN_FILL = 0.8
 """A paragraph or sentence boundary must leave the chunk at least this full; below it a

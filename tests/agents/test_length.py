@@ -10,6 +10,7 @@ from longdoc.agents.length import (
     length_score,
     trim_to_words,
 )
+from longdoc.errors import ConfigError
 from longdoc.text import sentence_ends
 
 
@@ -43,8 +44,9 @@ def test_length_score_matches_the_formula(required, produced, expected):
 
 
 def test_length_score_rejects_a_zero_target():
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError, match="must be positive") as caught:
         length_score(0, 10)
+    assert caught.value.setting == "required" and caught.value.value == 0
 
 
 def test_trim_stops_at_a_sentence_boundary():

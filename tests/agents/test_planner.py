@@ -6,16 +6,16 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
-from longdoc.agents.planner import (
+from longdoc.agents.derived_plan import topic_of
+from longdoc.agents.plan import (
     Plan,
     PlannedSection,
-    PlannerAgent,
     allocate_budgets,
     balanced_budgets,
-    parse_plan_lines,
     section_count,
-    topic_of,
 )
+from longdoc.agents.plan_replies import parse_plan_lines
+from longdoc.agents.planner import PlannerAgent
 from longdoc.llm.fake import FakeModel, request_text
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from longdoc.agents.length import count_words
-from longdoc.agents.planner import Plan, PlannedSection
+from longdoc.agents.plan import Plan, PlannedSection
 from longdoc.agents.section_pieces import CONTINUATION_OPENERS
 from longdoc.agents.writer import WriterAgent
 from longdoc.agents.writing_context import text_so_far

@@ -84,7 +84,7 @@ def test_short_writers_are_carried_to_the_target_by_continuations(tmp_path):
 
 
 def test_carried_budget_moves_shortfall_and_surplus_forward():
-    from longdoc.agents.planner import Plan, PlannedSection
+    from longdoc.agents.plan import Plan, PlannedSection
     from longdoc.pipelines.agent_write import carried_budget
 
     plan = Plan(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from longdoc.splitters.packing import RangeCounter
+from longdoc.splitters.range_counter import RangeCounter
 from longdoc.tokens import count_tokens
 
 FIXTURES = Path(__file__).parent / "fixtures"
