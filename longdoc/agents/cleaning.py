@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import TypedDict, Unpack
 
 from ..llm.profiles import ModelProfile
 from ..text import last_sentence_end
@@ -106,25 +107,29 @@ def cap_reply(
     return cut.rstrip()
 
 
-def clean_reply(
-    text: str,
-    profile: ModelProfile,
-    *,
-    prompt: str | None = None,
-    max_tokens: int | None = None,
-    counter: Callable[[str], int] | None = None,
-    truncated: bool = False,
-    markers: Iterable[str] = ECHO_MARKERS,
-) -> str:
+class CleanOptions(TypedDict, total=False):
+    """What cleaning may know of the call: its prompt (echoes of it are cut), the token cap
+    and the counter to hold it with, whether the reply hit the limit, the echo markers."""
+
+    prompt: str | None
+    max_tokens: int | None
+    counter: Callable[[str], int] | None
+    truncated: bool
+    markers: Iterable[str]
+
+
+def clean_reply(text: str, profile: ModelProfile, **options: Unpack[CleanOptions]) -> str:
     """A model's reply cleaned as its profile says: `clean_output` for a base model, only
     whitespace, reasoning and the token cap for a chat model."""
     if profile.repair_output:
-        return clean_output(
-            strip_reasoning(text), prompt=prompt, max_tokens=max_tokens, counter=counter,
-            truncated=truncated, markers=markers,
-        )
+        return clean_output(strip_reasoning(text), **options)
     reply = strip_reasoning(text.replace("\r\n", "\n")).strip()
-    return cap_reply(reply, max_tokens=max_tokens, counter=counter, truncated=truncated).strip()
+    return cap_reply(
+        reply,
+        max_tokens=options.get("max_tokens"),
+        counter=options.get("counter"),
+        truncated=options.get("truncated", False),
+    ).strip()
 
 
 def clean_output(
