@@ -24,14 +24,16 @@ from pathlib import Path
 from ..config import FAKE_MODEL, LOCAL_INSTRUCT_MODEL, LOCAL_MODEL, Settings
 from ..errors import ConfigError
 from .base import Model
-from .cache import CachedModel, CallLog, endpoint_identity
+from .call_log import CallLog
 from .catalog import REASONING_ALLOWANCE, is_reasoning_model
 from .fake import FakeModel
+from .identity import endpoint_identity
 from .limits import BoundedModel, endpoint_limit
 from .local import LocalModel
 from .local_instruct import LocalInstructModel
 from .openai_backend import OpenAIModel, is_openai_endpoint
 from .profiles import ModelProfile, default_profile, profile_named
+from .response_cache import CachedModel
 
 FAKE_WINDOW = 8192
 

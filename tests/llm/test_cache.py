@@ -19,7 +19,8 @@ from longdoc.llm import (
     RunUsage,
     load_model,
 )
-from longdoc.llm.cache import CALL_LOG_NAME, request_key
+from longdoc.llm.call_log import CALL_LOG_NAME
+from longdoc.llm.response_cache import request_key
 
 QUESTION = "The ferry leaves at noon. Tickets cost four coins.\nQuestion: when does the ferry leave?\nAnswer:"
 
@@ -197,7 +198,7 @@ def test_a_response_queued_for_the_log_is_a_hit_before_it_is_committed(tmp_path,
 
 
 def test_the_writer_thread_ends_when_idle_and_a_new_row_starts_another(tmp_path, monkeypatch):
-    monkeypatch.setattr("longdoc.llm.cache.WRITER_IDLE_S", 0.05)
+    monkeypatch.setattr("longdoc.llm.call_log.WRITER_IDLE_S", 0.05)
     log = CallLog.in_dir(tmp_path)
     model = CachedModel(FakeModel(), log, read=False)
     model.complete(CompletionRequest.from_text(QUESTION))
@@ -221,7 +222,7 @@ def test_rows_that_cannot_be_written_are_dropped_without_stalling_the_log(tmp_pa
 
 
 def test_a_second_log_on_the_same_file_sees_rows_still_queued_by_the_first(tmp_path, monkeypatch):
-    monkeypatch.setattr("longdoc.llm.cache.WRITER_LINGER_S", 0.3)  # rows stay queued a while
+    monkeypatch.setattr("longdoc.llm.call_log.WRITER_LINGER_S", 0.3)  # rows stay queued a while
     model = CachedModel(FakeModel(), CallLog.in_dir(tmp_path), read=False)
     model.complete(CompletionRequest.from_text(QUESTION))
     assert CallLog.in_dir(tmp_path).count() == 1
