@@ -17,9 +17,18 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from ..config import FAKE_MODEL
 from .base import Completion, CompletionRequest, TokenLogprob, Usage
-from .profiles import ModelProfile, default_profile
+from .profiles import ModelProfile, default_profile, resolved_profile
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .registry import Register
+
+FAKE_WINDOW = 8192
+"""The window of `--model fake` unless `--window` says otherwise."""
 
 Rule = Callable[[CompletionRequest], str]
 LogprobsRule = Callable[[CompletionRequest, str], tuple[TokenLogprob, ...]]
@@ -176,3 +185,17 @@ class FakeModel:
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         return self.complete(request)
+
+
+def fake_from_settings(settings: Settings) -> FakeModel:
+    """`--model fake`: the default rule, on the profile `settings` name (`base` by default)."""
+    profile = resolved_profile(settings, completion_style=True)
+    return FakeModel(
+        context_window=settings.window or FAKE_WINDOW,
+        completion_style=profile.completion_style,
+        profile=profile,
+    )
+
+
+def register_backends(register: Register) -> None:
+    register(FAKE_MODEL, fake_from_settings, description="deterministic replies from the prompt, for tests")
