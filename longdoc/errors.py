@@ -2,6 +2,7 @@
 
     LongdocError                      shown to the user with its message; exit code 1
     ├── ConfigError                   bad settings: unknown model spec, bad window, bad flag combination
+    │   └── InvalidValue              an argument out of range (.name, .value); also a ValueError
     ├── SourceError                   a file or directory cannot be read as a document (carries .path)
     │   └── InputFormatError          a line or record of an input file is malformed (.path, .line)
     ├── TokenizerError                the offline tokenizer data is missing or corrupt
@@ -30,6 +31,16 @@ class LongdocError(Exception):
 
 class ConfigError(LongdocError):
     """Settings that cannot work together, or an unknown model specification."""
+
+
+class InvalidValue(ConfigError, ValueError):
+    """An argument whose value cannot work: a concurrency below 1, a non-loopback host. Also a
+    ValueError, which is what such checks raised before it."""
+
+    def __init__(self, message: str, *, name: str | None = None, value: object = None) -> None:
+        self.name = name
+        self.value = value
+        super().__init__(message)
 
 
 class SourceError(LongdocError):
