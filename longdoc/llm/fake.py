@@ -69,6 +69,18 @@ def split_question(text: str) -> tuple[str, str]:
     return head + rest, question
 
 
+def capped_reply(request: CompletionRequest, text: str) -> tuple[str, str]:
+    """(`text` cut at the request's first stop sequence and at `max_tokens` words, the finish
+    reason: `length` where the cap cut it, else `stop`), as a fake server answers."""
+    for stop in request.stop:
+        if stop and stop in text:
+            text = text[: text.index(stop)]
+    words = text.split()
+    if len(words) > request.max_tokens:
+        return " ".join(words[: request.max_tokens]), "length"
+    return text, "stop"
+
+
 def overlap_rule(
     request: CompletionRequest, *, max_sentences: int | None = 3, completion_style: bool = True
 ) -> str:
@@ -163,14 +175,7 @@ class FakeModel:
             scripted = self._queue.popleft() if self._queue else None
         if isinstance(scripted, Completion):
             return scripted.model_copy(update={"model": self.name})
-        text = scripted if scripted is not None else self._rule(request)
-        for stop in request.stop:
-            if stop and stop in text:
-                text = text[: text.index(stop)]
-        words = text.split()
-        finish = "stop"
-        if len(words) > request.max_tokens:
-            text, finish = " ".join(words[: request.max_tokens]), "length"
+        text, finish = capped_reply(request, scripted if scripted is not None else self._rule(request))
         logprobs = None
         if request.logprobs is not None:
             logprobs = self._logprobs_rule(request, text)
