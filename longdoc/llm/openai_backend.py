@@ -9,8 +9,11 @@ timeouts, connection errors) are the client's own, `max_retries` times; what is 
 failing after them becomes a typed `ModelError` carrying the HTTP status and the number of
 attempts, counted by an httpx event hook. Nothing the server says in an error ever comes
 back as completion text.
-"""
 
+Beside it: which endpoint and which key (`openai_endpoint`), what every client of the
+process shares (`openai_client`), what failures become (`openai_errors`) and what replies
+become (`openai_replies`).
+"""
 
 from __future__ import annotations
 
