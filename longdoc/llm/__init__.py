@@ -1,5 +1,9 @@
 """Model backends behind one protocol: openai-compatible endpoints, the embedded local model, a fake.
 
+`load_model` builds the backend registered under the model's name (`registry`; installed
+packages may register more) and wraps it in a concurrency limit, the response cache and the
+call log.
+
 Names load on first use (PEP 562), so `from longdoc.llm.base import Model` does not import
 the openai client or the embedded model's runtime.
 """

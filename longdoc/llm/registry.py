@@ -19,8 +19,8 @@ endpoint: the `openai` backend (`ENDPOINT_BACKEND`) builds it.
 
 from __future__ import annotations
 
-import functools
 import importlib
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
@@ -139,11 +139,25 @@ def _describe(entry_point: metadata.EntryPoint) -> str:
     return f"entry point {entry_point.name} = {entry_point.value}{source} in {ENTRY_POINT_GROUP}"
 
 
-@functools.cache
+_registry: BackendRegistry | None = None
+_registry_lock = threading.Lock()
+
+
 def backend_registry() -> BackendRegistry:
-    """The process's registry: the built-in backends, then every installed plugin's
-    (read once; `backend_registry.cache_clear()` reads them again)."""
-    registry = BackendRegistry()
-    registry.load_builtins()
-    registry.load_plugins(metadata.entry_points(group=ENTRY_POINT_GROUP))
-    return registry
+    """The process's registry: the built-in backends, then every installed plugin's, read
+    on first use (a plugin's error is raised again on every use until it is fixed)."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            registry = BackendRegistry()
+            registry.load_builtins()
+            registry.load_plugins(metadata.entry_points(group=ENTRY_POINT_GROUP))
+            _registry = registry
+        return _registry
+
+
+def forget_backends() -> None:
+    """Read the backends again on next use (a plugin installed while this process runs)."""
+    global _registry
+    with _registry_lock:
+        _registry = None

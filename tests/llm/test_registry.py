@@ -8,7 +8,12 @@ from longdoc.config import Settings
 from longdoc.errors import ConfigError
 from longdoc.llm import CompletionRequest, FakeModel, LocalModel, OpenAIModel, load_model
 from longdoc.llm.factory import backend_for
-from longdoc.llm.registry import ENTRY_POINT_GROUP, BackendRegistry, backend_registry
+from longdoc.llm.registry import (
+    ENTRY_POINT_GROUP,
+    BackendRegistry,
+    backend_registry,
+    forget_backends,
+)
 
 PLUGIN = '''
 from longdoc.llm.fake import FakeModel
@@ -44,11 +49,11 @@ def install_plugin(root, entry_points: str, module: str | None = None) -> None:
 def fresh_registry():
     """The registry read again for this test (after its plugin is installed), and again after;
     the plugin's module imported afresh."""
-    backend_registry.cache_clear()
+    forget_backends()
     sys.modules.pop("echo_plugin", None)
     yield
     sys.modules.pop("echo_plugin", None)
-    backend_registry.cache_clear()
+    forget_backends()
 
 
 def test_the_builtin_backends_register_themselves(tmp_path):
