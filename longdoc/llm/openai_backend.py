@@ -41,11 +41,13 @@ from .openai_endpoint import NO_KEY, OPENAI_HOST, api_key_for, is_openai_endpoin
 from .openai_errors import typed_error
 from .openai_replies import completion_from, reported_window
 from .profiles import ModelProfile, default_profile, resolved_profile
-from .registry import ENDPOINT_BACKEND, backend_registry
 
 if TYPE_CHECKING:
     from ..config import Settings
     from .registry import Register
+
+OPENAI_BACKEND = "openai"
+"""This backend's name; also the backend of every model name no backend is registered as."""
 
 OPENAI_MAX_STOPS = 4
 
@@ -299,12 +301,14 @@ def _other_backends(model: str | None) -> str:
     """For a model name that is not a backend's: the backends that are registered."""
     if model is None:
         return ""
+    from .registry import backend_registry  # here: the registry imports this module
+
     return f" ({model!r} is no registered backend: {', '.join(backend_registry().names())})"
 
 
 def register_backends(register: Register) -> None:
     register(
-        ENDPOINT_BACKEND,
+        OPENAI_BACKEND,
         openai_from_settings,
         description="any model at an OpenAI-compatible endpoint (OpenAI, vLLM, SGLang, llama.cpp, Ollama)",
     )

@@ -15,18 +15,23 @@ each entry point of the `longdoc.backends` group, is a function `register_backen
 
 A model name that no backend is registered under is a model served at an OpenAI-compatible
 endpoint: the `openai` backend (`ENDPOINT_BACKEND`) builds it.
+
+Importing this module imports the built-in backends and finds the installed plugins' entry
+points (installed metadata only: no plugin code runs until the first `backend_registry()`),
+so that a dataset run's fork server, which imports longdoc once, hands both to every worker.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ConfigError
+from . import fake, local, local_instruct, openai_backend
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -35,11 +40,11 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "longdoc.backends"
 """The entry point group read for third-party backends."""
 
-ENDPOINT_BACKEND = "openai"
+ENDPOINT_BACKEND = openai_backend.OPENAI_BACKEND
 """The backend of every model name that is not a registered backend's."""
 
-BUILTIN_MODULES = (".fake", ".local", ".local_instruct", ".openai_backend")
-"""The modules (in `longdoc.llm`) whose `register_backends` registers the built-in backends."""
+BUILTIN_MODULES: tuple[ModuleType, ...] = (fake, local, local_instruct, openai_backend)
+"""The modules whose `register_backends` registers the built-in backends."""
 
 BUILTIN = "longdoc"
 """The origin of a built-in backend."""
@@ -105,7 +110,7 @@ class BackendRegistry:
 
     def load_builtins(self) -> None:
         for module in BUILTIN_MODULES:
-            importlib.import_module(module, __package__).register_backends(self.registrar(BUILTIN))
+            module.register_backends(self.registrar(BUILTIN))
 
     def load_plugins(self, entry_points: Iterable[metadata.EntryPoint]) -> None:
         """Let each entry point's `register_backends` register its backends; ConfigError
@@ -141,23 +146,28 @@ def _describe(entry_point: metadata.EntryPoint) -> str:
 
 _registry: BackendRegistry | None = None
 _registry_lock = threading.Lock()
+_plugins: metadata.EntryPoints | None = metadata.entry_points(group=ENTRY_POINT_GROUP)
+"""The installed plugins' entry points (found at import: see the module's docstring); None
+after `forget_backends`: found again on next use."""
 
 
 def backend_registry() -> BackendRegistry:
     """The process's registry: the built-in backends, then every installed plugin's, read
     on first use (a plugin's error is raised again on every use until it is fixed)."""
-    global _registry
+    global _registry, _plugins
     with _registry_lock:
         if _registry is None:
+            if _plugins is None:
+                _plugins = metadata.entry_points(group=ENTRY_POINT_GROUP)
             registry = BackendRegistry()
             registry.load_builtins()
-            registry.load_plugins(metadata.entry_points(group=ENTRY_POINT_GROUP))
+            registry.load_plugins(_plugins)
             _registry = registry
         return _registry
 
 
 def forget_backends() -> None:
     """Read the backends again on next use (a plugin installed while this process runs)."""
-    global _registry
+    global _registry, _plugins
     with _registry_lock:
-        _registry = None
+        _registry = _plugins = None
