@@ -220,12 +220,12 @@ class Outcome:
 
 
 def last_answer(server: OpenAITestServer, reader: ScriptedReader) -> RecordedRequest | None:
-    from longdoc.testing.openai_server import _as_request
+    from longdoc.testing.openai_payloads import as_request
 
     answers = [
         r for r in server.requests
         if r.method == "POST" and r.body is not None and r.reply is not None
-        and not reader.is_worker(_as_request(r.path.endswith("chat/completions"), r.body))
+        and not reader.is_worker(as_request(r.path.endswith("chat/completions"), r.body))
     ]
     return answers[-1] if answers else None
 

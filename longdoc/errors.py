@@ -1,7 +1,8 @@
 """The one exception tree of longdoc; callers may catch at any level.
 
     LongdocError                      shown to the user with its message; exit code 1
-    ├── ConfigError                   bad settings: unknown model spec, bad window, bad flag combination
+    ├── ConfigError                   bad settings: unknown model spec, bad window, bad flags (.setting, .value)
+    │   └── InvalidValue              an argument out of range (.setting, .value); also a ValueError
     ├── SourceError                   a file or directory cannot be read as a document (carries .path)
     │   └── InputFormatError          a line or record of an input file is malformed (.path, .line)
     ├── TokenizerError                the offline tokenizer data is missing or corrupt
@@ -36,6 +37,12 @@ class ConfigError(LongdocError):
         self.setting = setting
         self.value = value
         super().__init__(message)
+
+
+class InvalidValue(ConfigError, ValueError):
+    """An argument whose value cannot work: a concurrency below 1, a non-positive target, a
+    non-loopback host (`.setting`, `.value`). Also a ValueError, which is what such checks
+    raised before it."""
 
 
 class SourceError(LongdocError):

@@ -11,7 +11,7 @@ import bisect
 import functools
 import re
 
-from ..errors import ConfigError
+from ..errors import InvalidValue
 from ..text import sentence_ends
 
 _ENGLISH_WORD = re.compile(r"\b[a-zA-Z]+\b")
@@ -41,7 +41,7 @@ def length_score(required: int, produced: int) -> float:
     S_l = 100·max(0, 1 − (y/x − 1)/3) if y > x, else 100·max(0, 1 − (x/y − 1)/2); y = 0 scores 0.
     """
     if required <= 0:
-        raise ConfigError(f"required length must be positive, got {required}", setting="required", value=required)
+        raise InvalidValue(f"required length must be positive, got {required}", setting="required", value=required)
     if produced <= 0:
         return 0.0
     if produced > required:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import ConfigError
+from ..errors import InvalidValue
 
 SECTION_WORDS = 350
 """Default section length: inside LongWriter's 200-1,000 range and short enough for a small
@@ -84,7 +84,7 @@ def allocate_budgets(weights: list[float], target: int) -> list[int]:
     remainder), each at least 1."""
     total = sum(weights)
     if not weights or total <= 0:
-        raise ConfigError("section weights must be positive", setting="weights", value=weights)
+        raise InvalidValue("section weights must be positive", setting="weights", value=weights)
     raw = [w * target / total for w in weights]
     budgets = [max(1, math.floor(r)) for r in raw]
     shortfall = target - sum(budgets)

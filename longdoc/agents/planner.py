@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError, EmptyResponse
+from ..errors import EmptyResponse, InvalidValue
 from ..llm.base import Completion, Model, RunUsage, supports_schema
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import load_prompt
@@ -67,7 +67,7 @@ class PlannerAgent:
         structured: bool | None = None,
     ) -> None:
         if section_words < 1:
-            raise ConfigError(
+            raise InvalidValue(
                 f"section_words must be positive, got {section_words}", setting="section_words", value=section_words
             )
         self.model = model
@@ -86,7 +86,7 @@ class PlannerAgent:
     async def aplan(self, instruction: str, target_words: int) -> Plan:
         """A plan for `instruction` with budgets summing to `target_words`."""
         if target_words < 1:
-            raise ConfigError(
+            raise InvalidValue(
                 f"target_words must be positive, got {target_words}", setting="target_words", value=target_words
             )
         count = section_count(target_words, self.section_words)

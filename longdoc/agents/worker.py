@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..aio import run_sync
 from ..documents import Chunk
-from ..errors import ConfigError, ContextLengthExceeded, EmptyResponse, OutputLimitReached
+from ..errors import ContextLengthExceeded, EmptyResponse, InvalidValue, OutputLimitReached
 from ..llm.base import Completion, CompletionRequest, Model
 from ..llm.profiles import ModelProfile, profile_of
 from ..prompts import PromptTemplate, load_prompt
@@ -58,7 +58,7 @@ def with_seed(seed: str, text: str) -> str:
 def as_bundle(chunks: Chunk | Sequence[Chunk]) -> list[Chunk]:
     bundle = [chunks] if isinstance(chunks, Chunk) else list(chunks)
     if not bundle:
-        raise ConfigError("a worker needs at least one chunk to read", setting="chunks", value=bundle)
+        raise InvalidValue("a worker needs at least one chunk to read", setting="chunks", value=bundle)
     return bundle
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..llm.cache import CALL_LOG_NAME, CallLog, CallRecord
+from ..llm.call_log import CALL_LOG_NAME, CallLog, CallRecord
 
 PREVIEW_CHARS = 60
 """Prompt and reply are cut to this many characters in the table (JSON has them whole)."""

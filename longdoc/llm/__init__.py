@@ -1,19 +1,24 @@
 """Model backends behind one protocol: openai-compatible endpoints, the embedded local model, a fake.
 
+`load_model` builds the backend registered under the model's name (`registry`; installed
+packages may register more) and wraps it in a concurrency limit, the response cache and the
+call log.
+
 Names load on first use (PEP 562), so `from longdoc.llm.base import Model` does not import
 the openai client or the embedded model's runtime.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy_exports import lazy_exports
 
 _PUBLIC: dict[str, str] = {
     "BoundedModel": ".limits",
-    "CachedModel": ".cache",
-    "CallLog": ".cache",
-    "CallRecord": ".cache",
+    "CachedModel": ".response_cache",
+    "CallLog": ".call_log",
+    "CallRecord": ".call_log",
     "Completion": ".base",
     "CompletionRequest": ".base",
     "ConcurrencyLimit": ".limits",
@@ -51,24 +56,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
 
 
 if TYPE_CHECKING:
     from .base import Completion, CompletionRequest, Message, Model, RunUsage, TokenLogprob, Usage
-    from .cache import CachedModel, CallLog, CallRecord
+    from .call_log import CallLog, CallRecord
     from .factory import load_model
     from .fake import FakeModel
     from .limits import BoundedModel, ConcurrencyLimit
     from .local import LocalModel
+    from .local_instruct import LocalInstructModel
     from .openai_backend import OpenAIModel
+    from .response_cache import CachedModel

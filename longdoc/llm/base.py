@@ -119,8 +119,10 @@ def supports_schema(model: object) -> bool:
 
 
 class ModelWrapper:
-    """Base of the layers around a backend (limit, cache): they answer for the backend's
-    name, window and style, and pass any other attribute through to it."""
+    """Base of the layers around a backend (limit, cache). A wrapped model offers what the
+    `Model` protocol names, the optional `profile` and `structured_output`, and the few
+    backend extras callers read through the layers, each declared here; any other
+    attribute of the backend is reached through `inner`, never passed through."""
 
     def __init__(self, inner: Model) -> None:
         self.inner = inner
@@ -145,7 +147,21 @@ class ModelWrapper:
     def structured_output(self) -> bool:
         return supports_schema(self.inner)
 
-    def __getattr__(self, name: str) -> object:
-        # Reached only for attributes not defined on the wrapper: the backend's extras
-        # (FakeModel.history, .enqueue, OpenAIModel.base_url, ...).
-        return getattr(self.__dict__["inner"], name)
+    @property
+    def cache_identity(self) -> str | None:
+        """The backend's `cache_identity` (what makes its answers its own), None where it
+        declares none (see `identity.endpoint_identity`)."""
+        identity = getattr(self.inner, "cache_identity", None)
+        return identity if isinstance(identity, str) else None
+
+    @property
+    def endpoint_url(self) -> str:
+        """An embedded backend's server URL (`EmbeddedModel.endpoint_url`, which starts it);
+        AttributeError for other backends."""
+        return self.inner.endpoint_url  # type: ignore[attr-defined]
+
+    @property
+    def history(self) -> list[CompletionRequest]:
+        """The requests a scripted backend recorded (`FakeModel.history`); AttributeError
+        for backends that keep none."""
+        return self.inner.history  # type: ignore[attr-defined]

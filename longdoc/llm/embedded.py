@@ -22,16 +22,22 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ModelUnavailable
 from ..machine import available_cores
 from .base import CompletionRequest
 from .openai_backend import OpenAIModel
-from .profiles import ModelProfile, default_profile
+from .profiles import ModelProfile, default_profile, resolved_profile
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 SLOTS = 2
 """Requests the server decodes together (continuous batching); more queue in the server."""
+
+LOCAL_MAX_RETRIES = 1
+"""Retries of a call to an embedded model (fewer if `settings.max_retries` says so)."""
 
 COPY_BLOCK = 1 << 20
 """Bytes read and hashed at a time while assembling: the file never sits in memory."""
@@ -248,11 +254,13 @@ class EmbeddedServer:
 
 
 class EmbeddedModel(OpenAIModel):
-    """An embedded model, reached through its loopback OpenAI-compatible server."""
+    """An embedded model, reached through its loopback OpenAI-compatible server; each
+    subclass is one model, named by its class-level `spec`."""
+
+    spec: ClassVar[EmbeddedModelSpec]
 
     def __init__(
         self,
-        spec: EmbeddedModelSpec,
         *,
         cache_dir: Path,
         window: int | None = None,
@@ -260,6 +268,7 @@ class EmbeddedModel(OpenAIModel):
         max_retries: int = 2,
         profile: ModelProfile | None = None,
     ) -> None:
+        spec = self.spec
         profile = profile or default_profile(spec.completion_style)
         super().__init__(
             model=spec.alias,
@@ -271,9 +280,22 @@ class EmbeddedModel(OpenAIModel):
             completion_style=profile.completion_style,
             profile=profile,
         )
-        self.spec = spec
         self._directory = model_dir(cache_dir)
         self._served_window = min(max(window or spec.window, spec.window), spec.trained_context)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmbeddedModel:
+        """The model on the profile `settings` name (else its own rendering's), served with
+        `settings.window`, and retried at most `LOCAL_MAX_RETRIES` times."""
+        return cls(
+            profile=resolved_profile(settings, completion_style=cls.spec.completion_style),
+            cache_dir=settings.cache_dir,
+            window=settings.window,
+            timeout=settings.timeout,
+            # in-process server: no rate limits or flaky network to wait out, and a
+            # timed-out prompt would only time out again
+            max_retries=min(settings.max_retries, LOCAL_MAX_RETRIES),
+        )
 
     @property
     def cache_identity(self) -> str:

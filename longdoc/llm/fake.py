@@ -17,10 +17,19 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from ..config import FAKE_MODEL
 from ..text import content_words
 from .base import Completion, CompletionRequest, TokenLogprob, Usage
-from .profiles import ModelProfile, default_profile
+from .profiles import ModelProfile, default_profile, resolved_profile
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from .registry import Register
+
+FAKE_WINDOW = 8192
+"""The window of `--model fake` unless `--window` says otherwise."""
 
 Rule = Callable[[CompletionRequest], str]
 LogprobsRule = Callable[[CompletionRequest, str], tuple[TokenLogprob, ...]]
@@ -51,6 +60,18 @@ def split_question(text: str) -> tuple[str, str]:
         return text, ""
     question, _, rest = tail.partition("\n")
     return head + rest, question
+
+
+def capped_reply(request: CompletionRequest, text: str) -> tuple[str, str]:
+    """(`text` cut at the request's first stop sequence and at `max_tokens` words, the finish
+    reason: `length` where the cap cut it, else `stop`), as a fake server answers."""
+    for stop in request.stop:
+        if stop and stop in text:
+            text = text[: text.index(stop)]
+    words = text.split()
+    if len(words) > request.max_tokens:
+        return " ".join(words[: request.max_tokens]), "length"
+    return text, "stop"
 
 
 def overlap_rule(
@@ -147,14 +168,7 @@ class FakeModel:
             scripted = self._queue.popleft() if self._queue else None
         if isinstance(scripted, Completion):
             return scripted.model_copy(update={"model": self.name})
-        text = scripted if scripted is not None else self._rule(request)
-        for stop in request.stop:
-            if stop and stop in text:
-                text = text[: text.index(stop)]
-        words = text.split()
-        finish = "stop"
-        if len(words) > request.max_tokens:
-            text, finish = " ".join(words[: request.max_tokens]), "length"
+        text, finish = capped_reply(request, scripted if scripted is not None else self._rule(request))
         logprobs = None
         if request.logprobs is not None:
             logprobs = self._logprobs_rule(request, text)
@@ -169,3 +183,17 @@ class FakeModel:
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
         return self.complete(request)
+
+
+def fake_from_settings(settings: Settings) -> FakeModel:
+    """`--model fake`: the default rule, on the profile `settings` name (`base` by default)."""
+    profile = resolved_profile(settings, completion_style=True)
+    return FakeModel(
+        context_window=settings.window or FAKE_WINDOW,
+        completion_style=profile.completion_style,
+        profile=profile,
+    )
+
+
+def register_backends(register: Register) -> None:
+    register(FAKE_MODEL, fake_from_settings, description="deterministic replies from the prompt, for tests")

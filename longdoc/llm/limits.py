@@ -16,13 +16,14 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ..errors import InvalidValue
 from .base import Completion, CompletionRequest, Model, ModelWrapper
 
 
 class ConcurrencyLimit:
     def __init__(self, size: int) -> None:
         if size < 1:
-            raise ValueError(f"concurrency must be at least 1, got {size}")
+            raise InvalidValue(f"concurrency must be at least 1, got {size}", setting="concurrency", value=size)
         self.size = size
         self._threads = threading.BoundedSemaphore(size)
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (

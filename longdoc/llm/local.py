@@ -9,6 +9,7 @@ text, with stop sequences, and with a repetition penalty on long replies (`sampl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import LOCAL_MODEL
 from ..errors import ModelUnavailable
@@ -21,7 +22,9 @@ from .embedded import (
     model_dir,
 )
 from .embedded import assemble_model as assemble_spec
-from .profiles import BASE, ModelProfile
+
+if TYPE_CHECKING:
+    from .registry import Register
 
 __all__ = [
     "LOCAL_MODEL_NAME",
@@ -99,20 +102,8 @@ def assemble_model(directory: Path) -> Path:
 class LocalModel(EmbeddedModel):
     """The embedded base model, reached through its loopback OpenAI-compatible server."""
 
-    def __init__(
-        self,
-        *,
-        cache_dir: Path,
-        window: int | None = None,
-        timeout: float = 600.0,
-        max_retries: int = 2,
-        profile: ModelProfile | None = None,
-    ) -> None:
-        super().__init__(
-            LOCAL_SPEC,
-            cache_dir=cache_dir,
-            window=window,
-            timeout=timeout,
-            max_retries=max_retries,
-            profile=profile or BASE,
-        )
+    spec = LOCAL_SPEC
+
+
+def register_backends(register: Register) -> None:
+    register(LOCAL_MODEL, LocalModel.from_settings, description=f"{LOCAL_MODEL_NAME}, embedded (the default)")

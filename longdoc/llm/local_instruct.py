@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import LOCAL_INSTRUCT_MODEL
 from ..errors import ModelUnavailable
 from .catalog import EMBEDDED_WINDOWS
 from .embedded import EmbeddedModel, EmbeddedModelSpec, ModelPart
-from .profiles import INSTRUCT, ModelProfile
+
+if TYPE_CHECKING:
+    from .registry import Register
 
 INSTRUCT_MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 """The id the server reports and calls are logged under."""
@@ -93,20 +96,12 @@ INSTRUCT_SPEC = EmbeddedModelSpec(
 class LocalInstructModel(EmbeddedModel):
     """The embedded instruction-tuned model, reached through its loopback server."""
 
-    def __init__(
-        self,
-        *,
-        cache_dir: Path,
-        window: int | None = None,
-        timeout: float = 600.0,
-        max_retries: int = 2,
-        profile: ModelProfile | None = None,
-    ) -> None:
-        super().__init__(
-            INSTRUCT_SPEC,
-            cache_dir=cache_dir,
-            window=window,
-            timeout=timeout,
-            max_retries=max_retries,
-            profile=profile or INSTRUCT,
-        )
+    spec = INSTRUCT_SPEC
+
+
+def register_backends(register: Register) -> None:
+    register(
+        LOCAL_INSTRUCT_MODEL,
+        LocalInstructModel.from_settings,
+        description=f"{INSTRUCT_MODEL_NAME}, embedded chat model ({INSTALL_HINT})",
+    )

@@ -20,11 +20,14 @@ for completion-style backends and `instruct` for chat ones.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 ProfileName = Literal["base", "instruct"]
 
@@ -100,3 +103,15 @@ def profile_of(model: object) -> ModelProfile:
     if isinstance(profile, ModelProfile):
         return profile
     return default_profile(bool(getattr(model, "completion_style", False)))
+
+
+def resolved_profile(settings: Settings, *, completion_style: bool) -> ModelProfile:
+    """The profile for a backend whose own rendering is `completion_style`: the one named
+    in `settings`, else the one that rendering implies. An explicit
+    `completion_style` keeps its rendering under either profile."""
+    if settings.profile is None:
+        return default_profile(completion_style)
+    profile = profile_named(settings.profile)
+    if settings.completion_style is not None and settings.completion_style != profile.completion_style:
+        profile = profile.model_copy(update={"completion_style": settings.completion_style})
+    return profile

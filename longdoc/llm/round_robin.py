@@ -10,6 +10,7 @@ import itertools
 import threading
 from collections.abc import Sequence
 
+from ..errors import InvalidValue
 from .base import Completion, CompletionRequest, Model, supports_schema
 from .profiles import profile_of
 
@@ -19,7 +20,7 @@ class RoundRobinModel:
 
     def __init__(self, models: Sequence[Model]) -> None:
         if not models:
-            raise ValueError("RoundRobinModel needs at least one model")
+            raise InvalidValue("RoundRobinModel needs at least one model, got none", setting="models", value=[])
         self.models = list(models)
         self.name = self.models[0].name
         self.context_window = min(m.context_window for m in self.models)

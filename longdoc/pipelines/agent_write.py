@@ -33,7 +33,7 @@ from ..agents.writer import SectionDraft, WriterAgent
 from ..config import Settings
 from ..errors import PipelineError
 from ..llm.base import Model, RunUsage
-from ..llm.cache import model_identity
+from ..llm.identity import model_identity
 from .checkpoints import InlineSqliteSaver, sqlite_checkpointer
 
 CARRY_LIMIT = 0.5

@@ -56,7 +56,7 @@ from ..config import Settings
 from ..documents import Chunk, Document, LineIndex
 from ..errors import PipelineError
 from ..llm.base import Completion, Model, RunUsage
-from ..llm.cache import model_identity
+from ..llm.identity import model_identity
 from ..llm.profiles import BASE, ModelProfile, profile_of
 from ..prompts import load_prompt
 from ..results import AnswerResult, Citation, EvidenceQuote

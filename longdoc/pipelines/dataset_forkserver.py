@@ -12,7 +12,7 @@ import gc
 
 import openai
 
-from ..llm.openai_backend import shared_tls_context
+from ..llm.openai_client import shared_tls_context
 from . import dataset_workers  # noqa: F401  (imported for the workers forked from here)
 
 # No request is made: the client only loads its modules (the address is never contacted).

@@ -45,8 +45,11 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from ..llm.base import CompletionRequest, Message
-from ..llm.fake import overlap_logprobs, overlap_rule
+from ..errors import InvalidValue
+from ..llm.base import CompletionRequest
+from ..llm.fake import capped_reply, overlap_logprobs, overlap_rule
+from .http_wire import read_request, write_response
+from .openai_payloads import as_request, completion_body, error_body, json_bytes, models_body
 
 Reply = Callable[[CompletionRequest], str]
 
@@ -113,7 +116,7 @@ class OpenAITestServer:
         host: str = "127.0.0.1",
     ) -> None:
         if host not in LOOPBACK_HOSTS and not _is_loopback(host):
-            raise ValueError(f"the test server binds loopback addresses only, not {host!r}")
+            raise InvalidValue(f"the test server binds loopback addresses only, not {host!r}", setting="host", value=host)
         self.host = host
         self.model = model
         self.models = models or (model,)
@@ -144,7 +147,12 @@ class OpenAITestServer:
         self, fault: Fault | str, *, times: int = 1, retry_after: float = 0.05, delay: float = 30.0
     ) -> None:
         """Serve `fault` to the next `times` completion requests (after earlier injections)."""
-        item = _Injected(Fault(fault), retry_after, delay)
+        try:
+            kind = Fault(fault)
+        except ValueError:
+            choices = ", ".join(f.value for f in Fault)
+            raise InvalidValue(f"unknown fault {fault!r}; choose one of {choices}", setting="fault", value=fault) from None
+        item = _Injected(kind, retry_after, delay)
         with self._lock:
             self._faults.extend([item] * times)
 
@@ -223,13 +231,13 @@ class OpenAITestServer:
             self.stats.connections += 1
         try:
             while True:
-                request = await _read_request(reader)
+                request = await read_request(reader)
                 if request is None:
                     break
                 method, path, headers, raw = request
                 status, extra_headers, payload = await self._respond(method, path, headers, raw)
                 keep_alive = headers.get("connection", "").lower() != "close"
-                _write_response(writer, status, extra_headers, payload, keep_alive)
+                write_response(writer, status, extra_headers, payload, keep_alive)
                 await writer.drain()
                 if not keep_alive:
                     break
@@ -258,13 +266,13 @@ class OpenAITestServer:
             slot = len(log) - 1
         route = path.split("?", 1)[0].rstrip("/")
         if method == "GET" and route == "/v1/models":
-            return 200, {}, _json(self._models())
+            return 200, {}, json_bytes(models_body(self.models, self.context_window))
         if method == "GET" and route == "/_stats":
             with self._lock:
-                return 200, {}, _json(asdict(self.stats))
+                return 200, {}, json_bytes(asdict(self.stats))
         if method == "POST" and route in ("/v1/chat/completions", "/v1/completions"):
             if body is None:
-                return 400, {}, _json(_error("request body is not a JSON object", "invalid_request_error"))
+                return 400, {}, json_bytes(error_body("request body is not a JSON object", "invalid_request_error"))
             with self._lock:
                 stats = self.stats  # the object counted in, even if reset() replaces it meanwhile
                 stats.completions += 1
@@ -286,22 +294,7 @@ class OpenAITestServer:
             finally:
                 with self._lock:
                     stats.in_flight -= 1
-        return 404, {}, _json(_error(f"no route {method} {path}", "not_found_error"))
-
-    def _models(self) -> dict[str, Any]:
-        created = int(time.time())
-        data = [
-            {
-                "id": name,
-                "object": "model",
-                "created": created,
-                "owned_by": "longdoc-test",
-                "max_model_len": self.context_window,
-                "meta": {"n_ctx": self.context_window},
-            }
-            for name in self.models
-        ]
-        return {"object": "list", "data": data}
+        return 404, {}, json_bytes(error_body(f"no route {method} {path}", "not_found_error"))
 
     async def _complete(
         self, chat: bool, body: dict[str, Any], injected: _Injected | None
@@ -311,15 +304,15 @@ class OpenAITestServer:
         if fault is Fault.RATE_LIMIT:
             assert injected is not None
             headers = {"retry-after": f"{injected.retry_after:g}"}
-            return 429, headers, _json(_error("injected rate limit", "rate_limit_exceeded")), None
+            return 429, headers, json_bytes(error_body("injected rate limit", "rate_limit_exceeded")), None
         if fault is Fault.SERVER_ERROR:
-            return 500, {}, _json(_error("injected server error", "server_error")), None
+            return 500, {}, json_bytes(error_body("injected server error", "server_error")), None
         if fault is Fault.SLOW:
             assert injected is not None
             await asyncio.sleep(injected.delay)
         if fault is Fault.MALFORMED:
             return 200, {}, b'{"id": "cmpl-broken", "choices": [{"text": "injected malfor', None
-        request = _as_request(chat, body)
+        request = as_request(chat, body)
         prompt_text = request.prompt or ""
         prompt_tokens = len(prompt_text.split())
         if fault is Fault.CONTEXT_LENGTH or prompt_tokens > self.context_window:
@@ -328,148 +321,20 @@ class OpenAITestServer:
                 f"This model's maximum context length is {self.context_window} tokens. "
                 f"However, your request has {wanted} input tokens."
             )
-            return 400, {}, _json(_error(message, "invalid_request_error", "context_length_exceeded")), None
-        text = "" if fault is Fault.EMPTY else self.reply(request)
-        finish = "stop"
-        for stop in request.stop:
-            if stop and stop in text:
-                text = text[: text.index(stop)]
-        words = text.split()
-        if len(words) > request.max_tokens:
-            text, finish = " ".join(words[: request.max_tokens]), "length"
+            return 400, {}, json_bytes(error_body(message, "invalid_request_error", "context_length_exceeded")), None
+        text, finish = capped_reply(request, "" if fault is Fault.EMPTY else self.reply(request))
         logprobs = None
         if request.logprobs is not None and self.logprobs and fault is not Fault.EMPTY:
             logprobs = overlap_logprobs(request, text)
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(text.split()),
-            "total_tokens": prompt_tokens + len(text.split()),
-        }
-        model = str(body.get("model") or self.model)
-        created = int(time.time())
-        if chat:
-            choice: dict[str, Any] = {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": finish,
-                "logprobs": None,
-            }
-            if logprobs is not None:
-                choice["logprobs"] = {
-                    "content": [
-                        {
-                            "token": t.token,
-                            "logprob": t.logprob,
-                            "bytes": None,
-                            "top_logprobs": [
-                                {"token": tok, "logprob": lp, "bytes": None} for tok, lp in t.top
-                            ],
-                        }
-                        for t in logprobs
-                    ]
-                }
-            payload = {
-                "id": f"chatcmpl-{created}",
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-                "usage": usage,
-            }
-        else:
-            choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
-            if logprobs is not None:
-                choice["logprobs"] = {
-                    "tokens": [t.token for t in logprobs],
-                    "token_logprobs": [t.logprob for t in logprobs],
-                    "top_logprobs": [dict(t.top) for t in logprobs],
-                    "text_offset": [0] * len(logprobs),
-                }
-            payload = {
-                "id": f"cmpl-{created}",
-                "object": "text_completion",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-                "usage": usage,
-            }
-        return 200, {}, _json(payload), text
-
-
-def _as_request(chat: bool, body: dict[str, Any]) -> CompletionRequest:
-    """The request as longdoc's protocol sees it: the text to answer in `prompt`."""
-    if chat:
-        messages = tuple(
-            Message(role=m.get("role", "user"), content=str(m.get("content") or ""))
-            for m in body.get("messages") or ()
-            if m.get("role") in ("system", "user", "assistant")
+        payload = completion_body(
+            chat,
+            model=str(body.get("model") or self.model),
+            text=text,
+            finish=finish,
+            logprobs=logprobs,
+            prompt_tokens=prompt_tokens,
         )
-        prompt = "\n\n".join(m.content for m in messages)
-        top = body.get("top_logprobs") if body.get("logprobs") else None
-        logprobs = int(top or 0) if body.get("logprobs") else None
-    else:
-        messages = ()
-        raw_prompt = body.get("prompt") or ""
-        prompt = raw_prompt if isinstance(raw_prompt, str) else "\n".join(map(str, raw_prompt))
-        logprobs = int(body["logprobs"]) if body.get("logprobs") is not None else None
-    stop = body.get("stop") or ()
-    if isinstance(stop, str):
-        stop = (stop,)
-    max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or 512
-    return CompletionRequest(
-        messages=messages,
-        prompt=prompt,
-        max_tokens=int(max_tokens),
-        temperature=float(body.get("temperature") or 0.0),
-        stop=tuple(str(s) for s in stop),
-        logprobs=min(logprobs, 20) if logprobs is not None else None,
-    )
-
-
-async def _read_request(
-    reader: asyncio.StreamReader,
-) -> tuple[str, str, dict[str, str], bytes] | None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) < 2:
-        return None
-    method, path = parts[0], parts[1]
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if ":" in line:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    raw = await reader.readexactly(length) if length else b""
-    return method, path, headers, raw
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
-
-
-def _write_response(
-    writer: asyncio.StreamWriter, status: int, headers: dict[str, str], payload: bytes, keep_alive: bool
-) -> None:
-    lines = [
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
-        "content-type: application/json",
-        f"content-length: {len(payload)}",
-        f"connection: {'keep-alive' if keep_alive else 'close'}",
-        *(f"{name}: {value}" for name, value in headers.items()),
-    ]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
-
-
-def _json(obj: object) -> bytes:
-    return json.dumps(obj).encode("utf-8")
-
-
-def _error(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "param": None, "code": code or kind}}
+        return 200, {}, json_bytes(payload), text
 
 
 def _is_loopback(host: str) -> bool:

@@ -6,8 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from longdoc.config import Settings
+from longdoc.errors import ConfigError, InvalidValue
 from longdoc.llm import BoundedModel, CompletionRequest, ConcurrencyLimit, FakeModel, load_model
 from longdoc.llm.limits import endpoint_limit
+from longdoc.llm.round_robin import RoundRobinModel
 from longdoc.testing import Fault, OpenAITestServer
 
 
@@ -80,3 +82,11 @@ def test_registry_returns_one_limit_per_endpoint_and_size():
     assert endpoint_limit("x", 3) is not endpoint_limit("y", 3)
     with pytest.raises(ValueError):
         ConcurrencyLimit(0)
+
+
+def test_a_limit_below_one_is_an_invalid_value_in_the_error_tree():
+    with pytest.raises(InvalidValue) as caught:
+        ConcurrencyLimit(0)
+    assert isinstance(caught.value, ConfigError) and caught.value.setting == "concurrency" and caught.value.value == 0
+    with pytest.raises(InvalidValue, match="at least one model"):
+        RoundRobinModel([])

@@ -16,8 +16,8 @@ from longdoc.errors import (
     ModelUnavailable,
 )
 from longdoc.llm import CompletionRequest, OpenAIModel, load_model
-from longdoc.llm.factory import api_key_for
-from longdoc.llm.openai_backend import cut_at_stops
+from longdoc.llm.openai_endpoint import api_key_for
+from longdoc.llm.openai_replies import cut_at_stops
 from longdoc.testing import Fault, OpenAITestServer
 
 QUESTION = "The vault code is 4417. The garden has roses.\nQuestion: what is the vault code?\nAnswer:"

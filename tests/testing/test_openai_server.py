@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from longdoc.errors import EmptyResponse
+from longdoc.errors import EmptyResponse, InvalidValue
 from longdoc.llm import CompletionRequest, OpenAIModel
 from longdoc.llm.base import Message
 from longdoc.testing import Fault, OpenAITestServer
@@ -59,3 +59,11 @@ def test_error_responses_and_other_routes_record_no_reply(server):
     replies = [r.reply for r in server.requests if r.method == "POST"]
     assert replies == [None, ""]
     assert all(r.reply is None for r in server.requests if r.method == "GET")
+
+
+def test_a_host_off_loopback_or_an_unknown_fault_is_an_invalid_value():
+    with pytest.raises(InvalidValue, match="loopback") as caught:
+        OpenAITestServer(host="192.0.2.1")
+    assert caught.value.value == "192.0.2.1"
+    with pytest.raises(InvalidValue, match="unknown fault 'teapot'; choose one of 429, 500"):
+        OpenAITestServer().inject("teapot")

@@ -1,16 +1,12 @@
-"""The response cache and call log: one SQLite file in the cache directory.
+"""The call log: every model call in one SQLite file in the cache directory, for `longdoc logs`
+and as the store the response cache (`response_cache`) reads its answers from.
 
 Every call is logged (request, response or error, usage, latency, time); a successful
-response doubles as the cache entry for its key, so a rerun of the same job is answered
-from here without a model call. The key is a hash of the endpoint's identity, the model,
-the rendering style and the request as that style sends it (the prompt or the messages, and
-every parameter), so a change to any of them is a miss. API keys never reach this file:
-requests are stored as that same `CompletionRequest` JSON, and endpoint identities are URLs
-without credentials.
+response doubles as the cache entry for its key. API keys never reach this file: requests
+are stored as `CompletionRequest` JSON, and endpoint identities are URLs without credentials.
 
 The file is in WAL mode with a busy timeout, so threads, tasks and concurrent processes
-can read and write it together; each thread has its own connection. Responses are cached
-at every temperature: longdoc's jobs use temperature 0, and a rerun should reproduce a run.
+can read and write it together; each thread has its own connection.
 
 Rows are written by one background thread per log, all rows queued at that moment in one
 transaction, so a call never waits for a commit and a busy run commits once per batch rather
@@ -22,8 +18,6 @@ loses the rows of its last few milliseconds: those calls are simply not cached.
 from __future__ import annotations
 
 import atexit
-import hashlib
-import json
 import logging
 import queue
 import sqlite3
@@ -37,8 +31,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ModelError
-from .base import Completion, CompletionRequest, Model, ModelWrapper
-from .profiles import profile_of
+from .base import Completion, CompletionRequest
 
 CALL_LOG_NAME = "calls.sqlite3"
 
@@ -111,34 +104,6 @@ class CallRecord(BaseModel):
     prompt: str
     text: str | None
 
-
-def sent_json(request: CompletionRequest, completion_style: bool) -> str:
-    """`request` as JSON with only the rendering a backend of that style is sent (the
-    completion prompt, or the chat messages) and every parameter: what decides its answer, so
-    what keys it, and what the log keeps (both renderings doubled the log, ~16 KB a call)."""
-    if completion_style and request.prompt is not None:
-        return request.model_dump_json(exclude={"messages"})
-    if not completion_style and request.messages:
-        return request.model_dump_json(exclude={"prompt"})
-    return request.model_dump_json()
-
-
-def request_key(
-    endpoint: str, model: str, completion_style: bool, request: CompletionRequest, request_json: str | None = None,
-    profile: str = "",
-) -> str:
-    """The cache key of `request` sent to `model` at `endpoint` in the given style.
-
-    The request part is `sent_json` (pydantic's JSON, fields in declaration order:
-    deterministic), the same text the log row stores: a caller that has it already passes it
-    as `request_json`, so a call serialises its request once, not twice. Keys made before
-    2026-11-25 differ (they hashed a `json.dumps` of both renderings): such cache entries are
-    simply not found again, and so are those made before profiles joined the key (2026-12-04):
-    the same model name at the same endpoint under another profile never shares an answer.
-    """
-    head = json.dumps([endpoint, model, bool(completion_style), profile], ensure_ascii=False)
-    body = request_json if request_json is not None else sent_json(request, completion_style)
-    return hashlib.sha256(f"{head}\n{body}".encode()).hexdigest()
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -376,95 +341,3 @@ def _call_record(row: tuple[Any, ...]) -> CallRecord:
         prompt=prompt,
         text=text,
     )
-
-
-def endpoint_identity(model: Model) -> str:
-    """What makes a backend's answers its own: `cache_identity` where the backend has one."""
-    identity = getattr(model, "cache_identity", None)
-    return identity if isinstance(identity, str) else f"{type(model).__name__}:{model.name}"
-
-
-def model_identity(model: Model) -> str:
-    """What a checkpoint of a run on `model` is keyed by: the endpoint, the model name, its
-    rendering and its profile, so the same name on another server or profile starts afresh."""
-    style = "completion" if model.completion_style else "chat"
-    return f"{endpoint_identity(model)}|{model.name}|{style}|{profile_of(model).name}"
-
-
-class CachedModel(ModelWrapper):
-    """A model whose answers are looked up in, and written to, a `CallLog`.
-
-    With `read=False` (`--no-cache`) every call reaches the backend; calls are still logged.
-    """
-
-    def __init__(
-        self, inner: Model, log: CallLog, *, read: bool = True, endpoint: str | None = None
-    ) -> None:
-        super().__init__(inner)
-        self.log = log
-        self.read = read
-        self.endpoint = endpoint or endpoint_identity(inner)
-        """The endpoint identity in every key (the backend's, when `inner` wraps one)."""
-
-    def _key(self, request: CompletionRequest) -> tuple[str, str, str]:
-        """(endpoint, key, the request's JSON): serialised once, for the key and the log row."""
-        endpoint = self.endpoint
-        blob = sent_json(request, self.inner.completion_style)
-        key = request_key(
-            endpoint, self.inner.name, self.inner.completion_style, request, blob, profile_of(self.inner).name
-        )
-        return endpoint, key, blob
-
-    def _hit(self, key: str, endpoint: str, request: CompletionRequest, started: float) -> Completion | None:
-        if not self.read:
-            return None
-        try:
-            stored = self.log.lookup(key)
-        except sqlite3.Error as exc:  # an unreadable cache is a miss, not a failed call
-            _log.warning("cache lookup failed in %s: %s", self.log.path, exc)
-            return None
-        if stored is None:
-            return None
-        hit = stored.model_copy(update={"cached": True, "latency_s": time.perf_counter() - started})
-        self._write(self.log.record, key, endpoint, request, hit)
-        return hit
-
-    def _write(self, method: Callable[..., None], *args: object) -> None:
-        """Log a call; a log that cannot be written (disk full, locked for too long) costs
-        the cache entry, never the answer already paid for."""
-        try:
-            method(*args)
-        except sqlite3.Error as exc:
-            _log.warning("call log write failed in %s: %s", self.log.path, exc)
-
-    def complete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        endpoint, key, blob = self._key(request)
-        hit = self._hit(key, endpoint, request, started)
-        if hit is not None:
-            return hit
-        try:
-            completion = self.inner.complete(request)
-        except ModelError as exc:
-            self._write(
-                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started, blob
-            )
-            raise
-        self._write(self.log.record, key, endpoint, request, completion, blob)
-        return completion
-
-    async def acomplete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        endpoint, key, blob = self._key(request)
-        hit = self._hit(key, endpoint, request, started)
-        if hit is not None:
-            return hit
-        try:
-            completion = await self.inner.acomplete(request)
-        except ModelError as exc:
-            self._write(
-                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started, blob
-            )
-            raise
-        self._write(self.log.record, key, endpoint, request, completion, blob)
-        return completion
