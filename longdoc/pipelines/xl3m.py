@@ -24,7 +24,7 @@ from ..retrieval.scorers import SegmentScorer
 from ..splitters.segments import DEFAULT_QUESTION_TOKENS, DEFAULT_SEGMENT_TOKENS
 from ..tokens import token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
-from .chain_of_agents import ChainPlan
+from .chain.models import ChainPlan
 
 ANSWER_PROMPT = "xl3m_answer"
 

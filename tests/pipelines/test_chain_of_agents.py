@@ -13,7 +13,9 @@ from longdoc.config import Settings
 from longdoc.documents import Chunk, Document, LineIndex
 from longdoc.errors import ModelError, PipelineError
 from longdoc.llm.fake import FakeModel
-from longdoc.pipelines import chain_of_agents as coa
+from longdoc.pipelines import chain as coa
+from longdoc.pipelines.budget import plan_budget
+from longdoc.pipelines.chain.prepare import make_groups
 from longdoc.tokens import count_tokens, token_counter
 
 FILLER = (
@@ -173,11 +175,11 @@ def test_no_prompt_exceeds_the_window(tmp_path, window):
 
 
 def test_budget_reserves_notes_and_output():
-    budget = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
+    budget = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
     assert budget.chunk_tokens == 8192 - budget.safety - 150 - 20 - budget.notes_cap - budget.worker_output
     assert budget.worker_prompt_max + budget.worker_output + budget.safety == 8192
-    summary = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
-                              summary=True)
+    summary = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
+                          summary=True)
     assert summary.notes_cap > budget.notes_cap > summary.worker_notes  # the manager reads more, workers less
     assert summary.chunk_tokens == 8192 - summary.safety - 150 - 20 - summary.worker_notes - summary.worker_output
     assert summary.worker_prompt_max + summary.worker_output + summary.safety == 8192
@@ -255,10 +257,10 @@ def test_hierarchical_reads_every_chunk_exactly_once(tmp_path):
 
 def test_make_groups_partitions_in_order():
     for n in range(1, 60):
-        groups = coa.make_groups(n, "hierarchical", max_groups=6)
+        groups = make_groups(n, "hierarchical", max_groups=6)
         assert [p for g in groups for p in g] == list(range(n))
         assert len(groups) <= 6
-    assert coa.make_groups(7, "chain", max_groups=6) == [list(range(7))]
+    assert make_groups(7, "chain", max_groups=6) == [list(range(7))]
 
 
 def test_summary_mode_reads_in_order_and_summarizes(tmp_path, rendering):
