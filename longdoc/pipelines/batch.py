@@ -6,7 +6,7 @@ skipped). Each document is read on its own with `longdoc.api` (Chain-of-Agents, 
 `longdoc ask` and `longdoc summarize` read one), several at once: `parallel` documents in
 threads of this process, or on Ray actors with `ray` (`batch_ray`).
 
-OUT is crash-safe as the dataset's is (`dataset_output.JsonlAppender`: whole lines written
+OUT is crash-safe as the dataset's is (`dataset.output.JsonlAppender`: whole lines written
 by this one process, fsynced, a torn last line cut on the next run). A row's `id` is a hash
 of the document's absolute path and the task, so a rerun skips the documents OUT already
 holds and reads the rest; a document interrupted mid-read resumes from its Chain-of-Agents
@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..config import Settings
 from ..errors import LongdocError, ModelError, SourceError
 from ..results import AnswerResult
-from .dataset_output import JsonlAppender
+from .dataset.output import JsonlAppender
 
 BATCH_VERSION = 1
 """Part of every row id: bump it when a change makes earlier rows stale."""

@@ -31,7 +31,7 @@ from ..config import Settings
 from ..documents import Document
 from ..errors import LongdocError
 from .batch import BatchDocument, BatchOutcome, BatchTask, error_row, outcome_of, read_document
-from .dataset_workers import shares
+from .dataset.workers import shares
 from .ray_runtime import cluster_cpus, ray_session
 
 MAX_ATTEMPTS = 3

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InputFormatError, SourceError
+from ...errors import InputFormatError, SourceError
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 
-from .checkpoints import CHECKPOINT_TABLES, InlineSqliteSaver, StoredStatements, ThreadRows
+from ..checkpoints import CHECKPOINT_TABLES, InlineSqliteSaver, StoredStatements, ThreadRows
 
 
 class _RecordingCursor:
