@@ -25,6 +25,7 @@ from ..splitters.segments import DEFAULT_QUESTION_TOKENS, DEFAULT_SEGMENT_TOKENS
 from ..tokens import token_counter
 from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
 from .chain.models import ChainPlan
+from .sync_entry import sync_entry
 
 ANSWER_PROMPT = "xl3m_answer"
 
@@ -205,11 +206,9 @@ async def axl3m(
     )
 
 
-def xl3m(documents: Sequence[Document], question: str | None, model: Model, scorer: SegmentScorer, **options: Any) -> AnswerResult:
+@sync_entry(axl3m)
+def xl3m() -> AnswerResult:
     """Synchronous `axl3m` (see `longdoc.aio.run_sync`: a running event loop is fine)."""
-    from ..aio import run_sync
-
-    return run_sync(axl3m(documents, question, model, scorer, **options))
 
 
 def plan_xl3m(
