@@ -224,9 +224,11 @@ def plan_xl3m(
     for certainty, BM25's shortlist for hybrid, none for lexical) plus the answer call, and
     an upper bound on prompt tokens."""
     from ..retrieval.certainty import DEFAULT_SCORE_TOKENS
-    from ..retrieval.scorers import DEFAULT_HYBRID_CANDIDATES
+    from ..retrieval.scorers import DEFAULT_HYBRID_CANDIDATES, SCORERS
     from ..splitters.segments import split_segments
 
+    if scorer not in SCORERS:
+        raise ConfigError(f"unknown scorer {scorer!r}; choose one of {', '.join(SCORERS)}")
     count = token_counter()
     budget = key_context_budget(window, question)
     size = max(8, min(segment_tokens, budget))
