@@ -297,3 +297,37 @@ def test_a_missing_path_is_an_error_naming_it_not_a_text(tmp_path):
     missing = tmp_path / "book.txt"
     with pytest.raises(longdoc.LongdocError, match=r"book\.txt"):
         longdoc.ask(str(missing), "Who is it?", model=FakeModel(), settings=settings_in(tmp_path))
+
+
+def test_a_cancelled_run_starts_no_further_call_and_resumes_later(tmp_path):
+    import asyncio
+    import threading
+
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=6))
+    settings = settings_in(tmp_path)
+    run = coa.prepare([doc], coa.ChainTask(mode="question", question=QUESTION), window=2048, chunks=chunks)
+    second_call, release = threading.Event(), threading.Event()
+
+    def held_at_the_second_call(request):
+        if len(model.history) == 2:
+            second_call.set()
+            release.wait(timeout=30)
+        return model.default_rule(request)
+
+    model = FakeModel(rule=held_at_the_second_call)
+
+    async def cancel_during_the_second_call() -> None:
+        task = asyncio.create_task(coa.aexecute(run, model, settings=settings))
+        await asyncio.to_thread(second_call.wait, 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()  # the call in flight finishes; the graph must start no other
+
+    asyncio.run(cancel_during_the_second_call())  # returns once the graph's thread has ended
+    assert len(model.history) == 2
+
+    resumed_model = FakeModel()
+    resumed = coa.execute(run, resumed_model, settings=settings)
+    assert len(resumed_model.history) == len(run.units) + 1 - 2  # the two finished calls are kept
+    assert resumed.answer == coa.execute(run, FakeModel(), settings=settings_in(tmp_path / "fresh")).answer

@@ -80,7 +80,9 @@ def _label_for(path: str, lines: tuple[int, int], section: str | None) -> str:
 def chunks_in_reading_order(
     documents: Sequence[Document], chunk_tokens: int, *, splitter: str = "auto"
 ) -> list[Chunk]:
-    """Every document's chunks, documents in reading order, chunks in text order."""
+    """The chunks the workers read: documents in reading order, chunks in text order, each
+    cut to its document's body (a book without its header and licence) and carrying its
+    document's path. `splitters.split_documents` only splits, in the order given."""
     from ...splitters import split_document
 
     chunks: list[Chunk] = []
@@ -89,7 +91,7 @@ def chunks_in_reading_order(
         lines = LineIndex(doc.text) if body != (0, len(doc.text)) else None
         for chunk in split_document(doc, chunk_tokens, splitter=splitter):
             if lines is not None:
-                chunk = within(chunk, doc, body, lines)
+                chunk = narrowed_to_body(chunk, doc, body, lines)
                 if chunk is None:
                     continue
             if "path" not in chunk.meta and doc.path:
@@ -98,7 +100,7 @@ def chunks_in_reading_order(
     return chunks
 
 
-def within(chunk: Chunk, doc: Document, body: tuple[int, int], lines: LineIndex) -> Chunk | None:
+def narrowed_to_body(chunk: Chunk, doc: Document, body: tuple[int, int], lines: LineIndex) -> Chunk | None:
     """`chunk` cut to `body`: None when it lies outside, narrowed when it straddles an edge
     (its section then is the one where the narrowed chunk starts)."""
     start, end = max(chunk.start, body[0]), min(chunk.end, body[1])

@@ -3,10 +3,11 @@
 Prompts run concurrently (a fixed pool of `concurrency` workers over a queue, never a gather
 over thousands), longest first, through one model that may rotate over several endpoints.
 Against a remote endpoint at a concurrency one process cannot keep busy, the prompts are
-spread over worker processes (`workers`), or with `options.ray` over Ray actors on a
-cluster (`ray_actors`); either way every finished row goes to the one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
-is a hash of its prompt and the generation settings: a rerun skips ids already in OUT or in
-the rejects file and finishes the rest; a prompt interrupted mid-write resumes from its
+spread over worker processes (`workers`), or with `options.ray` over Ray actors on a cluster
+(`ray_actors`); either way every finished row goes to the one writer task in this process,
+which appends it as a whole line and fsyncs it. A row's id is a hash of its prompt and the
+generation settings: a rerun skips ids already in OUT or in the rejects file and finishes
+the rest; a prompt interrupted mid-write resumes from its
 AgentWrite checkpoint, which is deleted only once the prompt's row is on disk. Rows failing
 the quality filters (empty, too repetitive, length score under the threshold) go to the
 rejects file with their reason. Model failures are reported and left for the rerun, never
