@@ -23,7 +23,7 @@ from ..retrieval.key_context import Selection, aselect_key_context
 from ..retrieval.scorers import SegmentScorer
 from ..splitters.segments import DEFAULT_QUESTION_TOKENS, DEFAULT_SEGMENT_TOKENS
 from ..tokens import token_counter
-from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
+from .chain.budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
 from .chain.models import ChainPlan
 from .sync_entry import sync_entry
 

@@ -14,7 +14,7 @@ from longdoc.documents import Chunk, Document, LineIndex
 from longdoc.errors import ModelError, PipelineError
 from longdoc.llm.fake import FakeModel
 from longdoc.pipelines import chain as coa
-from longdoc.pipelines.budget import plan_budget
+from longdoc.pipelines.chain.budget import plan_budget
 from longdoc.pipelines.chain.prepare import make_groups
 from longdoc.tokens import count_tokens, token_counter
 

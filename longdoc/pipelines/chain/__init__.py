@@ -13,6 +13,8 @@ never chunk text: the text stays in memory beside the graph. A checkpointed run 
 crashes resumes where it stopped (see `run`).
 
     models      the task, the prepared run, its plan and progress events
+    budget      the token budget: chunk size, notes and output reserves per window
+    order       the order in which documents are read
     prepare     budget, chunks in reading order, bundles of small files, groups
     graph       the LangGraph graph and its state
     citations   where the final notes' evidence came from

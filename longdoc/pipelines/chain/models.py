@@ -17,7 +17,7 @@ from ...agents.worker import WORKER_PROMPTS, bundle_text
 from ...documents import Chunk, Document
 from ...prompts import load_prompt
 from ...tokens import TokenCounter, token_counter
-from ..budget import ChainBudget
+from .budget import ChainBudget
 
 Strategy = Literal["chain", "hierarchical"]
 STRATEGIES: tuple[str, ...] = ("chain", "hierarchical")

@@ -21,9 +21,9 @@ from ...errors import PipelineError
 from ...llm.profiles import BASE, ModelProfile
 from ...prompts import load_prompt
 from ...tokens import TokenCounter, count_tokens, token_counter
-from ..budget import MANAGER_OUTPUT_QUESTION, plan_budget
-from ..order import reading_order
+from .budget import MANAGER_OUTPUT_QUESTION, plan_budget
 from .models import STRATEGIES, ChainRun, ChainTask
+from .order import reading_order
 
 MIN_GROUP_NOTES = 96
 """Tokens of notes each group must keep in the merged notes for the manager to use them;
