@@ -35,7 +35,7 @@ from longdoc.config import Settings  # noqa: E402
 from longdoc.documents import Document  # noqa: E402
 from longdoc.llm.base import CompletionRequest  # noqa: E402
 from longdoc.llm.fake import FakeModel  # noqa: E402
-from longdoc.pipelines import chain_of_agents as coa  # noqa: E402
+from longdoc.pipelines import chain as coa  # noqa: E402
 from longdoc.tokens import get_encoding, token_counter  # noqa: E402
 
 BOOK = ROOT / ".." / "shared" / "data" / "books" / "gutenberg_1237_father_goriot.txt"

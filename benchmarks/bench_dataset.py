@@ -39,9 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._results import markdown_table, write_section
 from longdoc.config import Settings
 from longdoc.llm import load_model
-from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
-from longdoc.pipelines.dataset_input import PromptItem
-from longdoc.pipelines.dataset_workers import process_count
+from longdoc.pipelines.dataset.generate import generate_dataset
+from longdoc.pipelines.dataset.input import PromptItem
+from longdoc.pipelines.dataset.options import DatasetOptions
+from longdoc.pipelines.dataset.workers import process_count
 
 SERVER = """
 import sys, time

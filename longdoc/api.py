@@ -24,7 +24,7 @@ from .documents import Chunk, Document
 from .errors import ConfigError, ModelUnavailable, SourceError
 from .llm.base import Model
 from .llm.profiles import profile_of
-from .pipelines import chain_of_agents as coa
+from .pipelines import chain as coa
 from .results import AnswerResult
 
 Source = str | Path | Document | Sequence[str | Path | Document]

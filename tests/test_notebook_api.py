@@ -13,8 +13,9 @@ from longdoc.aio import loop_is_running, run_sync
 from longdoc.config import Settings
 from longdoc.documents import Document
 from longdoc.llm.fake import FakeModel
-from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
-from longdoc.pipelines.dataset_input import PromptItem
+from longdoc.pipelines.dataset.generate import generate_dataset
+from longdoc.pipelines.dataset.input import PromptItem
+from longdoc.pipelines.dataset.options import DatasetOptions
 from longdoc.pipelines.xl3m import xl3m
 from longdoc.retrieval.scorers import make_scorer
 from longdoc.testing.writing import author_reply

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from ..agents.plan import SECTION_WORDS
 from ..errors import LongdocError
-from ..pipelines.dataset_options import MAX_REPETITION
+from ..pipelines.dataset.options import MAX_REPETITION
 
 
 def _duration(seconds: float | None) -> str:
@@ -76,13 +76,9 @@ def register(app: typer.Typer) -> None:
         already in OUT or in the rejects file and resumes half-written prompts."""
         from ..cli import cli_context
         from ..llm.factory import endpoint_urls, load_endpoints
-        from ..pipelines.dataset import (
-            DatasetOptions,
-            DatasetProgress,
-            generate_dataset,
-            rejects_path_for,
-        )
-        from ..pipelines.dataset_input import PromptItem, read_prompts
+        from ..pipelines.dataset.generate import DatasetProgress, generate_dataset, rejects_path_for
+        from ..pipelines.dataset.input import PromptItem, read_prompts
+        from ..pipelines.dataset.options import DatasetOptions
 
         c = cli_context(ctx)
         err = c.err

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ..pipelines.chain_of_agents import ChainPlan, ProgressEvent
+from ..pipelines.chain.models import ChainPlan, ProgressEvent
 from ..results import AnswerResult
 
 

@@ -99,7 +99,7 @@ def truncate_answer(document: Document, question: str, model: Model, window: int
     from ..agents.notes import NoteEntry, Notes
     from ..documents import Chunk
     from ..llm.profiles import profile_of
-    from ..pipelines.budget import MANAGER_OUTPUT_QUESTION
+    from ..pipelines.chain.budget import MANAGER_OUTPUT_QUESTION
     from ..pipelines.xl3m import FALLBACK_SENTENCES, best_evidence, key_context_budget
     from ..prompts import load_prompt
 

@@ -31,10 +31,11 @@ from ..agents.plan import SECTION_WORDS, Plan, section_count
 from ..agents.planner import PlannerAgent
 from ..agents.writer import SectionDraft, WriterAgent
 from ..config import Settings
-from ..errors import PipelineError
+from ..errors import ConfigError, PipelineError
 from ..llm.base import Model, RunUsage
 from ..llm.identity import model_identity
 from .checkpoints import InlineSqliteSaver, sqlite_checkpointer
+from .sync_entry import sync_entry
 
 CARRY_LIMIT = 0.5
 """A section's budget moves by at most this share of its plan budget to absorb the surplus or
@@ -242,7 +243,7 @@ class AgentWrite:
     async def arun(self, instruction: str, target_words: int, *, key: str | None = None) -> WriteResult:
         """Write `instruction` at `target_words`, resuming a checkpointed run of the same key."""
         if target_words < 1:
-            raise ValueError(f"target_words must be positive, got {target_words}")
+            raise ConfigError(f"the target length must be a positive number of words, got {target_words!r}")
         app = self._app
         thread = key or self.key(instruction, target_words)
         steps = section_count(target_words, self.section_words)
@@ -344,18 +345,8 @@ async def awrite(
         return await pipeline.arun(instruction, words)
 
 
-def write(
-    instruction: str,
-    words: int,
-    *,
-    model: Model | None = None,
-    settings: Settings | None = None,
-    checkpoint: Path | str | None = None,
-    section_words: int = SECTION_WORDS,
-    on_plan: OnPlan | None = None,
-    on_section: OnSection | None = None,
-    on_text: OnText | None = None,
-) -> WriteResult:
+@sync_entry(awrite)
+def write() -> WriteResult:
     """Write a piece of about `words` words for `instruction` with AgentWrite.
 
     The model defaults to `load_model(settings)` (the embedded model with no endpoint
@@ -364,18 +355,3 @@ def write(
     section's text as it is finished (see `OnText`). Works inside a running
     event loop too (a notebook); in async code, await `awrite`.
     """
-    from ..aio import run_sync
-
-    return run_sync(
-        awrite(
-            instruction,
-            words,
-            model=model,
-            settings=settings,
-            checkpoint=checkpoint,
-            section_words=section_words,
-            on_plan=on_plan,
-            on_section=on_section,
-            on_text=on_text,
-        )
-    )

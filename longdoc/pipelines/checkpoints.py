@@ -107,20 +107,80 @@ ThreadRows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
 """One thread's stored rows, by table: (column names, rows)."""
 
 
-class _StatementRecorder:
-    """Stands in for a cursor inside one write: keeps its statements for the writer thread."""
+def read_thread_rows(cur: sqlite3.Cursor, thread_id: str) -> ThreadRows:
+    """Everything a store holds for `thread_id`, table by table as (columns, rows)."""
+    found: ThreadRows = {}
+    for table in CHECKPOINT_TABLES:
+        cur.execute(f"SELECT * FROM {table} WHERE thread_id = ?", (str(thread_id),))
+        found[table] = ([column[0] for column in cur.description], [tuple(row) for row in cur.fetchall()])
+    return found
 
-    def __init__(self) -> None:
-        self.statements: list[tuple[str, list[tuple[Any, ...]]]] = []
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+def write_thread_rows(cur: sqlite3.Cursor, rows: ThreadRows) -> None:
+    """Store `rows` (another store's `read_thread_rows`), replacing rows of the same keys."""
+    for table in CHECKPOINT_TABLES:
+        columns, values = rows.get(table, ([], []))
+        if values:
+            names = ", ".join(columns)
+            marks = ", ".join("?" for _ in columns)
+            cur.executemany(f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", values)
+
+
+def delete_thread_rows(cur: sqlite3.Cursor, thread_id: str) -> None:
+    """Delete every row of `thread_id`."""
+    for table in CHECKPOINT_TABLES:
+        cur.execute(f"DELETE FROM {table} WHERE thread_id = ?", (str(thread_id),))
+
+
+class StatementRecorder:
+    """Stands in for a cursor inside one write: keeps each statement as (sql, rows of
+    parameters), and also runs it on `cursor` when given one."""
+
+    def __init__(self, cursor: sqlite3.Cursor | None = None) -> None:
+        self._cursor = cursor
+        self.statements: StoredStatements = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor | None:
         self.statements.append((sql, [tuple(params)]))
+        return self._cursor.execute(sql, params) if self._cursor is not None else None
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.statements.append((sql, [tuple(row) for row in rows]))
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor | None:
+        kept = [tuple(row) for row in rows]
+        self.statements.append((sql, kept))
+        return self._cursor.executemany(sql, kept) if self._cursor is not None else None
 
 
-class BatchedSqliteSaver(InlineSqliteSaver):
+class RecordingSqliteSaver(InlineSqliteSaver):
+    """An `InlineSqliteSaver` that knows, during each write, which thread it writes to
+    (`writing_thread`), so that a subclass's `cursor` can record the write's statements."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self._writing = threading.local()
+
+    def writing_thread(self) -> str | None:
+        """The thread the write in progress (in this OS thread) is for; None outside writes."""
+        return getattr(self._writing, "thread_id", None)
+
+    @contextmanager
+    def recording(self, thread_id: Any) -> Iterator[None]:
+        """Writes made inside are writes to `thread_id`."""
+        self._writing.thread_id = str(thread_id)
+        try:
+            yield
+        finally:
+            self._writing.thread_id = None
+
+    def put(self, config: Any, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions) -> Any:
+        with self.recording(config["configurable"]["thread_id"]):
+            return super().put(config, checkpoint, metadata, new_versions)
+
+    def put_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
+        with self.recording(config["configurable"]["thread_id"]):
+            super().put_writes(config, writes, task_id, task_path)
+
+
+class BatchedSqliteSaver(RecordingSqliteSaver):
     """`InlineSqliteSaver` whose writes are committed by one background thread, in batches.
 
     A write (checkpoint, task writes, thread deletion) is serialised where it is made and
@@ -140,13 +200,10 @@ class BatchedSqliteSaver(InlineSqliteSaver):
         self.path = path
         self.durable = durable
         self.defer_deletes = defer_deletes
-        self._queue: queue.SimpleQueue[tuple[str, list[tuple[str, list[tuple[Any, ...]]]]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[tuple[str, StoredStatements] | None] = queue.SimpleQueue()
         self._state = threading.Condition()
         self._pending: Counter[str] = Counter()
         self._failure: BaseException | None = None
-        self._writing = threading.local()
         self._writer = threading.Thread(target=self._write_batches, name="longdoc-checkpoints", daemon=True)
         self._writer.start()
 
@@ -154,33 +211,17 @@ class BatchedSqliteSaver(InlineSqliteSaver):
 
     @contextmanager
     def cursor(self, transaction: bool = True) -> Iterator[Any]:
-        thread_id = getattr(self._writing, "thread_id", None)
+        thread_id = self.writing_thread()
         if not transaction or thread_id is None:  # a read: its method waited for its writes
             with super().cursor(transaction) as cur:
                 yield cur
             return
-        recorder = _StatementRecorder()
+        recorder = StatementRecorder()
         yield recorder
         self._raise_failure()
         with self._state:
             self._pending[thread_id] += 1
         self._queue.put((thread_id, recorder.statements))
-
-    @contextmanager
-    def _recording(self, thread_id: str) -> Iterator[None]:
-        self._writing.thread_id = str(thread_id)
-        try:
-            yield
-        finally:
-            self._writing.thread_id = None
-
-    def put(self, config: Any, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions) -> Any:
-        with self._recording(config["configurable"]["thread_id"]):
-            return super().put(config, checkpoint, metadata, new_versions)
-
-    def put_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
-        with self._recording(config["configurable"]["thread_id"]):
-            super().put_writes(config, writes, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
         if not self.defer_deletes:
@@ -188,13 +229,13 @@ class BatchedSqliteSaver(InlineSqliteSaver):
 
     def delete_now(self, thread_id: str) -> None:
         """Delete `thread_id`'s checkpoints (queued like any write)."""
-        with self._recording(thread_id):
+        with self.recording(thread_id):
             super().delete_thread(thread_id)
 
     def replay(self, thread_id: str, statements: StoredStatements) -> None:
         """Queue `statements`, recorded by another store's writes to `thread_id` (see
-        `checkpoint_relay`), as this store's own writes to it."""
-        with self._recording(thread_id), self.cursor() as cur:
+        `dataset.checkpoint_relay`), as this store's own writes to it."""
+        with self.recording(thread_id), self.cursor() as cur:
             for sql, rows in statements:
                 cur.executemany(sql, rows)
 
@@ -202,12 +243,8 @@ class BatchedSqliteSaver(InlineSqliteSaver):
         """Everything stored for `thread_id` (its queued writes committed first), table by
         table as (columns, rows): what another store needs to resume the thread."""
         self._wait_for(str(thread_id))
-        found: ThreadRows = {}
         with super().cursor(transaction=False) as cur:
-            for table in CHECKPOINT_TABLES:
-                cur.execute(f"SELECT * FROM {table} WHERE thread_id = ?", (str(thread_id),))
-                found[table] = ([column[0] for column in cur.description], [tuple(row) for row in cur.fetchall()])
-        return found
+            return read_thread_rows(cur, thread_id)
 
     def thread_ids(self) -> set[str]:
         """Every thread with a checkpoint stored."""

@@ -23,7 +23,7 @@ from ..documents import Document
 from ..splitters import split_document
 from ..splitters.outline import build_outline
 from ..tokens import TokenCounter, token_counter
-from .order import reading_order, reading_rank
+from .chain.order import reading_order, reading_rank
 
 OUTLINE_PATH = "(repository outline)"
 

@@ -25,8 +25,9 @@ from ..retrieval.scorers import SegmentScorer
 from ..splitters.segments import DEFAULT_QUESTION_TOKENS, DEFAULT_SEGMENT_TOKENS
 from ..text import sentence_spans
 from ..tokens import token_counter
-from .budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
-from .chain_of_agents import ChainPlan
+from .chain.budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
+from .chain.models import ChainPlan
+from .sync_entry import sync_entry
 
 ANSWER_PROMPT = "xl3m_answer"
 
@@ -207,11 +208,9 @@ async def axl3m(
     )
 
 
-def xl3m(documents: Sequence[Document], question: str | None, model: Model, scorer: SegmentScorer, **options: Any) -> AnswerResult:
+@sync_entry(axl3m)
+def xl3m() -> AnswerResult:
     """Synchronous `axl3m` (see `longdoc.aio.run_sync`: a running event loop is fine)."""
-    from ..aio import run_sync
-
-    return run_sync(axl3m(documents, question, model, scorer, **options))
 
 
 def plan_xl3m(
@@ -227,9 +226,11 @@ def plan_xl3m(
     for certainty, BM25's shortlist for hybrid, none for lexical) plus the answer call, and
     an upper bound on prompt tokens."""
     from ..retrieval.certainty import DEFAULT_SCORE_TOKENS
-    from ..retrieval.scorers import DEFAULT_HYBRID_CANDIDATES
+    from ..retrieval.scorers import DEFAULT_HYBRID_CANDIDATES, SCORERS
     from ..splitters.segments import split_segments
 
+    if scorer not in SCORERS:
+        raise ConfigError(f"unknown scorer {scorer!r}; choose one of {', '.join(SCORERS)}")
     count = token_counter()
     budget = key_context_budget(window, question)
     size = max(8, min(segment_tokens, budget))

@@ -37,7 +37,7 @@ def test_ray_is_never_imported_without_the_flag(tmp_path):
         f"code = main(['dataset', {str(tmp_path / 'prompts.jsonl')!r}, '-o', {str(tmp_path / 'out.jsonl')!r},"
         " '--model', 'fake', '--no-cache', '--processes', '1'])\n"
         "assert code == 0, code\n"
-        "print('ray' in sys.modules, 'longdoc.pipelines.dataset_ray' in sys.modules)\n"
+        "print('ray' in sys.modules, 'longdoc.pipelines.dataset.ray_actors' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert done.returncode == 0, done.stderr

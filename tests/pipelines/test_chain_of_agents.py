@@ -13,7 +13,9 @@ from longdoc.config import Settings
 from longdoc.documents import Chunk, Document, LineIndex
 from longdoc.errors import ModelError, PipelineError
 from longdoc.llm.fake import FakeModel
-from longdoc.pipelines import chain_of_agents as coa
+from longdoc.pipelines import chain as coa
+from longdoc.pipelines.chain.budget import plan_budget
+from longdoc.pipelines.chain.prepare import make_groups
 from longdoc.tokens import count_tokens, token_counter
 
 FILLER = (
@@ -173,11 +175,11 @@ def test_no_prompt_exceeds_the_window(tmp_path, window):
 
 
 def test_budget_reserves_notes_and_output():
-    budget = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
+    budget = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
     assert budget.chunk_tokens == 8192 - budget.safety - 150 - 20 - budget.notes_cap - budget.worker_output
     assert budget.worker_prompt_max + budget.worker_output + budget.safety == 8192
-    summary = coa.plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
-                              summary=True)
+    summary = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
+                          summary=True)
     assert summary.notes_cap > budget.notes_cap > summary.worker_notes  # the manager reads more, workers less
     assert summary.chunk_tokens == 8192 - summary.safety - 150 - 20 - summary.worker_notes - summary.worker_output
     assert summary.worker_prompt_max + summary.worker_output + summary.safety == 8192
@@ -255,10 +257,10 @@ def test_hierarchical_reads_every_chunk_exactly_once(tmp_path):
 
 def test_make_groups_partitions_in_order():
     for n in range(1, 60):
-        groups = coa.make_groups(n, "hierarchical", max_groups=6)
+        groups = make_groups(n, "hierarchical", max_groups=6)
         assert [p for g in groups for p in g] == list(range(n))
         assert len(groups) <= 6
-    assert coa.make_groups(7, "chain", max_groups=6) == [list(range(7))]
+    assert make_groups(7, "chain", max_groups=6) == [list(range(7))]
 
 
 def test_summary_mode_reads_in_order_and_summarizes(tmp_path, rendering):
@@ -295,3 +297,37 @@ def test_a_missing_path_is_an_error_naming_it_not_a_text(tmp_path):
     missing = tmp_path / "book.txt"
     with pytest.raises(longdoc.LongdocError, match=r"book\.txt"):
         longdoc.ask(str(missing), "Who is it?", model=FakeModel(), settings=settings_in(tmp_path))
+
+
+def test_a_cancelled_run_starts_no_further_call_and_resumes_later(tmp_path):
+    import asyncio
+    import threading
+
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=6))
+    settings = settings_in(tmp_path)
+    run = coa.prepare([doc], coa.ChainTask(mode="question", question=QUESTION), window=2048, chunks=chunks)
+    second_call, release = threading.Event(), threading.Event()
+
+    def held_at_the_second_call(request):
+        if len(model.history) == 2:
+            second_call.set()
+            release.wait(timeout=30)
+        return model.default_rule(request)
+
+    model = FakeModel(rule=held_at_the_second_call)
+
+    async def cancel_during_the_second_call() -> None:
+        task = asyncio.create_task(coa.aexecute(run, model, settings=settings))
+        await asyncio.to_thread(second_call.wait, 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()  # the call in flight finishes; the graph must start no other
+
+    asyncio.run(cancel_during_the_second_call())  # returns once the graph's thread has ended
+    assert len(model.history) == 2
+
+    resumed_model = FakeModel()
+    resumed = coa.execute(run, resumed_model, settings=settings)
+    assert len(resumed_model.history) == len(run.units) + 1 - 2  # the two finished calls are kept
+    assert resumed.answer == coa.execute(run, FakeModel(), settings=settings_in(tmp_path / "fresh")).answer

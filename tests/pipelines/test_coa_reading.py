@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from longdoc.documents import Document
+from longdoc.pipelines.chain.order import reading_order
 from longdoc.pipelines.condense import OUTLINE_PATH, condense_repository
-from longdoc.pipelines.order import reading_order
 from longdoc.tokens import count_tokens
 
 

@@ -3,10 +3,11 @@
 Prompts run concurrently (a fixed pool of `concurrency` workers over a queue, never a gather
 over thousands), longest first, through one model that may rotate over several endpoints.
 Against a remote endpoint at a concurrency one process cannot keep busy, the prompts are
-spread over worker processes (`dataset_workers`), or with `options.ray` over Ray actors on a
-cluster (`dataset_ray`); either way every finished row goes to the one writer task in this process, which appends it as a whole line and fsyncs it. A row's id
-is a hash of its prompt and the generation settings: a rerun skips ids already in OUT or in
-the rejects file and finishes the rest; a prompt interrupted mid-write resumes from its
+spread over worker processes (`workers`), or with `options.ray` over Ray actors on a cluster
+(`ray_actors`); either way every finished row goes to the one writer task in this process,
+which appends it as a whole line and fsyncs it. A row's id is a hash of its prompt and the
+generation settings: a rerun skips ids already in OUT or in the rejects file and finishes
+the rest; a prompt interrupted mid-write resumes from its
 AgentWrite checkpoint, which is deleted only once the prompt's row is on disk. Rows failing
 the quality filters (empty, too repetitive, length score under the threshold) go to the
 rejects file with their reason. Model failures are reported and left for the rerun, never
@@ -23,26 +24,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-from ..agents.length import count_words
-from ..agents.repetition import repeated_ngram_share
-from ..config import Settings
-from ..errors import ConfigError, InputFormatError, ModelError, PipelineError
-from ..llm.base import Model
-from ..llm.profiles import profile_of
-from .agent_write import AgentWrite, WriteResult, write_key
-from .checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
-from .dataset_input import PromptItem
-from .dataset_options import DatasetOptions
-from .dataset_output import JsonlAppender, OpenReport
-
-REPETITION_NGRAM = 4
+from ...config import Settings
+from ...errors import ConfigError, InputFormatError
+from ...llm.base import Model
+from ...llm.profiles import profile_of
+from ..agent_write import AgentWrite, write_key
+from ..checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
+from ..sync_entry import sync_entry
+from .in_process import write_in_process
+from .input import PromptItem
+from .options import DatasetOptions
+from .output import JsonlAppender, OpenReport
+from .prompt import PromptOutcome
+from .workers import process_count, write_in_processes
 
 
 def rejects_path_for(out: Path) -> Path:
@@ -110,86 +111,6 @@ class DatasetReport(BaseModel):
     rejects: str
 
 
-def quality_problem(result: WriteResult, options: DatasetOptions) -> str | None:
-    """Why a written piece is unfit for the dataset, or None when it passes."""
-    if count_words(result.text) == 0:
-        return "empty output"
-    share = repeated_ngram_share(result.text, REPETITION_NGRAM)
-    if share > options.max_repetition:
-        return f"repetitive: {share:.0%} of word {REPETITION_NGRAM}-grams repeat (limit {options.max_repetition:.0%})"
-    if result.length_score < options.min_length_score:
-        return (
-            f"length score {result.length_score:.1f} under {options.min_length_score:g} "
-            f"({result.words} words for a target of {result.target_words})"
-        )
-    return None
-
-
-@dataclass(frozen=True)
-class PromptOutcome:
-    """What became of one prompt, decided where it was written (this process or a worker
-    process) and applied by the run: a row for OUT (`target` "out") or for the rejects file
-    ("rejects"), or a model failure left for the rerun (`failure`)."""
-
-    line: int
-    key: str
-    target: Literal["out", "rejects"] | None = None
-    row: dict[str, Any] | None = None
-    failure: ModelError | None = None
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-async def write_prompt(pipeline: AgentWrite, item: PromptItem, key: str, options: DatasetOptions) -> PromptOutcome:
-    """Write one prompt and judge it: its row, its reject (with the reason) or its failure."""
-    try:
-        result = await pipeline.arun(item.prompt, item.words, key=key)
-    except PipelineError as exc:
-        row = {"id": key, "line": item.line, "prompt": item.prompt, "reason": f"no usable text: {exc}"}
-        return PromptOutcome(item.line, key, "rejects", row)
-    except ModelError as exc:
-        return PromptOutcome(item.line, key, failure=exc)
-    usage = {
-        "calls": result.usage.calls,
-        "prompt_tokens": result.usage.prompt_tokens,
-        "completion_tokens": result.usage.completion_tokens,
-    }
-    problem = quality_problem(result, options)
-    meta = _meta(item, key, result)
-    if problem is not None:
-        row = {"id": key, "line": item.line, "prompt": item.prompt, "reason": problem, "meta": meta, "text": result.text}
-        return PromptOutcome(item.line, key, "rejects", row, **usage)
-    row = {
-        "id": key,
-        "messages": [
-            {"role": "user", "content": item.prompt},
-            {"role": "assistant", "content": result.text},
-        ],
-    }
-    if options.with_meta:
-        row["meta"] = meta
-    return PromptOutcome(item.line, key, "out", row, **usage)
-
-
-def _meta(item: PromptItem, key: str, result: WriteResult) -> dict[str, Any]:
-    return {
-        "id": key,
-        "line": item.line,
-        "words": result.words,
-        "target_words": result.target_words,
-        "length_score": round(result.length_score, 2),
-        "plan": [{"main_point": s.main_point, "words": s.words} for s in result.plan.sections],
-        "plan_source": result.plan.source,
-        "model": result.model,
-        "calls": result.usage.calls,
-        "prompt_tokens": result.usage.prompt_tokens,
-        "completion_tokens": result.usage.completion_tokens,
-        "seconds": round(result.seconds, 3),
-        "resumed_sections": result.resumed_sections,
-    }
-
-
 async def agenerate_dataset(
     items: list[PromptItem],
     model: Model,
@@ -209,8 +130,6 @@ async def agenerate_dataset(
     spread its prompts over worker processes, each rebuilding the model from them; without
     them every prompt is written in this process.
     """
-    from .dataset_workers import process_count, write_in_processes
-
     options = options or DatasetOptions()
     rejects = rejects or rejects_path_for(out)
     checkpoint = checkpoint or checkpoint_path_for(out)
@@ -304,10 +223,10 @@ async def agenerate_dataset(
                         update={"model": model.name, "window": options.window or model.context_window}
                     )
                 if options.ray is not None and todo:
-                    from .ray_runtime import import_ray
+                    from ..ray_runtime import import_ray
 
                     import_ray()  # a missing extra is a ConfigError, not an ImportError
-                    from .dataset_ray import write_on_cluster
+                    from .ray_actors import write_on_cluster
 
                     workers_cpu, processes = await write_on_cluster(
                         options.ray, todo, worker_settings, options, saver, apply
@@ -318,7 +237,7 @@ async def agenerate_dataset(
                     )
                 else:
                     pipeline = AgentWrite(model, saver, window=options.window, section_words=options.section_words)
-                    await _write_here(todo, pipeline, options, apply)
+                    await write_in_process(todo, pipeline, options, apply)
             finally:
                 await rows.put(None)
                 await writer_task
@@ -345,52 +264,6 @@ async def agenerate_dataset(
     )
 
 
-async def _write_here(
-    todo: list[tuple[PromptItem, str]],
-    pipeline: AgentWrite,
-    options: DatasetOptions,
-    apply: Callable[[PromptOutcome], Awaitable[None]],
-) -> None:
-    """Every prompt of `todo` in this process: a fixed pool of `concurrency` tasks over a queue."""
-    queue: asyncio.Queue[tuple[PromptItem, str]] = asyncio.Queue()
-    for entry in todo:
-        queue.put_nowait(entry)
-
-    async def worker() -> None:
-        while True:
-            try:
-                item, key = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
-            await apply(await write_prompt(pipeline, item, key, options))
-
-    workers = [asyncio.create_task(worker()) for _ in range(min(options.concurrency, max(1, len(todo))))]
-    try:
-        await asyncio.gather(*workers)
-    finally:
-        for task in workers:
-            task.cancel()
-
-
-def generate_dataset(
-    items: list[PromptItem],
-    model: Model,
-    out: Path,
-    *,
-    options: DatasetOptions | None = None,
-    settings: Settings | None = None,
-    rejects: Path | None = None,
-    checkpoint: Path | None = None,
-    bad_lines: list[InputFormatError] | None = None,
-    on_progress: Callable[[DatasetProgress], None] | None = None,
-    on_failure: Callable[[PromptItem, Exception], None] | None = None,
-) -> DatasetReport:
+@sync_entry(agenerate_dataset)
+def generate_dataset() -> DatasetReport:
     """`agenerate_dataset` from synchronous code (a script, a notebook cell): see `longdoc.aio`."""
-    from ..aio import run_sync
-
-    return run_sync(
-        agenerate_dataset(
-            items, model, out, options=options, settings=settings, rejects=rejects, checkpoint=checkpoint,
-            bad_lines=bad_lines, on_progress=on_progress, on_failure=on_failure,
-        )
-    )

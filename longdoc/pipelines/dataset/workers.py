@@ -16,7 +16,7 @@ its prompts over worker processes, one per PROCESS_CONCURRENCY calls, at most on
 - Checkpoints go to the same SQLite file (WAL) from every worker, so a rerun resumes a
   half-written prompt whichever process wrote it.
 - Workers are forked from multiprocessing's fork server (started once per parent process,
-  with longdoc imported and frozen out of the garbage collector's scans: `dataset_forkserver`):
+  with longdoc imported and frozen out of the garbage collector's scans: `forkserver`):
   a new worker is ready in ~15 ms, and no worker inherits the parent's threads or connections.
   As with any multiprocessing, a script that calls `generate_dataset` with settings needs the
   `if __name__ == "__main__":` guard (the CLI has it).
@@ -35,19 +35,20 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from ..config import EMBEDDED_MODELS, FAKE_MODEL, Settings
-from ..errors import ConfigError, ModelError
-from ..llm.base import Model
-from ..llm.factory import load_endpoints
-from ..machine import available_cores
-from .agent_write import AgentWrite
-from .checkpoints import batched_sqlite_checkpointer
-from .dataset import DatasetOptions, PromptOutcome, write_prompt
-from .dataset_input import PromptItem
+from ...config import EMBEDDED_MODELS, FAKE_MODEL, Settings
+from ...errors import ConfigError, ModelError
+from ...llm.base import Model
+from ...llm.factory import load_endpoints
+from ...machine import available_cores
+from ..agent_write import AgentWrite
+from ..checkpoints import batched_sqlite_checkpointer
+from .input import PromptItem
+from .options import DatasetOptions
+from .prompt import PromptOutcome, portable, write_prompt
 
 PROCESS_CONCURRENCY = 16
 """Calls in flight one process keeps busy without making them wait: at ~3 ms of client CPU per
@@ -109,7 +110,7 @@ async def write_in_processes(
     rerun). Returns the CPU seconds the workers reported using.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["longdoc.pipelines.dataset_forkserver"])  # when the server starts
+    context.set_forkserver_preload(["longdoc.pipelines.dataset.forkserver"])  # when the server starts
     tasks = context.Queue()
     results = context.Queue()
     tasks.cancel_join_thread()  # unread prompts of a failed run must not hold up our exit
@@ -230,17 +231,7 @@ async def _serve(model: Model, job: WorkerJob, tasks: multiprocessing.Queue, res
                 # The parent deletes the prompt's checkpoint once its row is on disk: this
                 # process's last writes to it must be committed first.
                 await saver.acommitted(key)
-                results.put(_portable(outcome))
+                results.put(portable(outcome))
 
         await asyncio.gather(*(run_tasks() for _ in range(job.concurrency)))
     taker.shutdown()
-
-
-def _portable(outcome: PromptOutcome) -> PromptOutcome:
-    """`outcome` with its failure as a plain ModelError (subclasses with extra required
-    arguments do not survive pickling); message, model, status and attempts are kept."""
-    error = outcome.failure
-    if error is None or type(error) is ModelError:
-        return outcome
-    plain = ModelError(str(error), model=error.model, status=error.status, attempts=error.attempts)
-    return replace(outcome, failure=plain)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from ..documents import Document
+from ...documents import Document
 
 DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ".markdown"})
 MANIFESTS = frozenset(

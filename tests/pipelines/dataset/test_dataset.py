@@ -10,9 +10,10 @@ from longdoc.agents.length import count_words
 from longdoc.errors import ModelError
 from longdoc.llm.fake import FakeModel, request_text
 from longdoc.pipelines.checkpoints import batched_sqlite_checkpointer
-from longdoc.pipelines.dataset import DatasetOptions, checkpoint_path_for, generate_dataset
-from longdoc.pipelines.dataset_input import read_prompts
-from longdoc.pipelines.dataset_output import JsonlAppender, repair_torn_tail
+from longdoc.pipelines.dataset.generate import checkpoint_path_for, generate_dataset
+from longdoc.pipelines.dataset.input import read_prompts
+from longdoc.pipelines.dataset.options import DatasetOptions
+from longdoc.pipelines.dataset.output import JsonlAppender, repair_torn_tail
 from longdoc.testing.writing import author_reply, is_plan_request, prose
 
 

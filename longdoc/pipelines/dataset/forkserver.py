@@ -12,8 +12,8 @@ import gc
 
 import openai
 
-from ..llm.openai_client import shared_tls_context
-from . import dataset_workers  # noqa: F401  (imported for the workers forked from here)
+from ...llm.openai_client import shared_tls_context
+from . import workers  # noqa: F401  (imported for the workers forked from here)
 
 # No request is made: the client only loads its modules (the address is never contacted).
 openai.OpenAI(api_key="fork-server-warm-up", base_url="http://127.0.0.1:9/v1").close()

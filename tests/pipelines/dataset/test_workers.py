@@ -7,9 +7,10 @@ import pytest
 from longdoc.config import Settings
 from longdoc.errors import ConfigError
 from longdoc.llm import load_model
-from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
-from longdoc.pipelines.dataset_input import PromptItem
-from longdoc.pipelines.dataset_workers import PROCESS_CONCURRENCY, process_count, shares
+from longdoc.pipelines.dataset.generate import generate_dataset
+from longdoc.pipelines.dataset.input import PromptItem
+from longdoc.pipelines.dataset.options import DatasetOptions
+from longdoc.pipelines.dataset.workers import PROCESS_CONCURRENCY, process_count, shares
 from longdoc.testing.openai_server import OpenAITestServer
 from longdoc.testing.writing import author_reply
 

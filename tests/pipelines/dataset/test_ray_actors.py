@@ -8,8 +8,9 @@ import pytest
 from longdoc.config import Settings
 from longdoc.llm import load_model
 from longdoc.pipelines.checkpoints import BatchedSqliteSaver
-from longdoc.pipelines.dataset import DatasetOptions, checkpoint_path_for, generate_dataset
-from longdoc.pipelines.dataset_input import PromptItem
+from longdoc.pipelines.dataset.generate import checkpoint_path_for, generate_dataset
+from longdoc.pipelines.dataset.input import PromptItem
+from longdoc.pipelines.dataset.options import DatasetOptions
 from longdoc.testing.openai_server import OpenAITestServer
 from longdoc.testing.writing import author_reply
 
@@ -59,7 +60,7 @@ def test_actors_killed_mid_prompt_leave_every_prompt_once_resumed_from_its_secti
 ):
     import ray
 
-    from longdoc.pipelines import dataset_ray
+    from longdoc.pipelines.dataset import ray_actors as dataset_ray
 
     started = []
     start = dataset_ray._ActorPool._start
@@ -103,9 +104,10 @@ import ray
 from ray.cluster_utils import Cluster
 from longdoc.config import Settings
 from longdoc.llm import load_model
-from longdoc.pipelines import dataset_ray
-from longdoc.pipelines.dataset import DatasetOptions, generate_dataset
-from longdoc.pipelines.dataset_input import PromptItem
+from longdoc.pipelines.dataset import ray_actors as dataset_ray
+from longdoc.pipelines.dataset.generate import generate_dataset
+from longdoc.pipelines.dataset.options import DatasetOptions
+from longdoc.pipelines.dataset.input import PromptItem
 
 cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
 cluster.add_node(num_cpus=1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 
 SAFETY_FRACTION = 0.10
 """Share of the window kept free: the model's tokenizer (Gemma's, say) may count the same

@@ -17,34 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
-
-from .checkpoints import CHECKPOINT_TABLES, InlineSqliteSaver, StoredStatements, ThreadRows
-
-
-class _RecordingCursor:
-    """A cursor that runs each write and keeps it as (sql, rows) for the relay."""
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-        self.statements: StoredStatements = []
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        self.statements.append((sql, [tuple(params)]))
-        return self._cursor.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
-        kept = [tuple(row) for row in rows]
-        self.statements.append((sql, kept))
-        return self._cursor.executemany(sql, kept)
+from ..checkpoints import (
+    RecordingSqliteSaver,
+    StatementRecorder,
+    StoredStatements,
+    ThreadRows,
+    delete_thread_rows,
+    write_thread_rows,
+)
 
 
-class RelaySqliteSaver(InlineSqliteSaver):
+class RelaySqliteSaver(RecordingSqliteSaver):
     """An in-memory `InlineSqliteSaver` whose committed writes wait in an outbox per thread.
 
     Used from one event loop (the async methods run the sync ones in place); `changed(thread)`
@@ -54,38 +41,21 @@ class RelaySqliteSaver(InlineSqliteSaver):
     def __init__(self) -> None:
         super().__init__(sqlite3.connect(":memory:", check_same_thread=False))
         self.setup()
-        self._writing = threading.local()
         self._outbox: dict[str, StoredStatements] = {}
         self._changed: dict[str, asyncio.Event] = {}
 
     @contextmanager
     def cursor(self, transaction: bool = True) -> Iterator[Any]:
-        thread_id = getattr(self._writing, "thread_id", None)
+        thread_id = self.writing_thread()
         with super().cursor(transaction) as cur:
             if not transaction or thread_id is None:
                 yield cur
                 return
-            recorder = _RecordingCursor(cur)
+            recorder = StatementRecorder(cur)
             yield recorder
         self._outbox.setdefault(thread_id, []).extend(recorder.statements)
         if thread_id in self._changed:
             self._changed[thread_id].set()
-
-    @contextmanager
-    def _recording(self, thread_id: Any) -> Iterator[None]:
-        self._writing.thread_id = str(thread_id)
-        try:
-            yield
-        finally:
-            self._writing.thread_id = None
-
-    def put(self, config: Any, checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions) -> Any:
-        with self._recording(config["configurable"]["thread_id"]):
-            return super().put(config, checkpoint, metadata, new_versions)
-
-    def put_writes(self, config: Any, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = "") -> None:
-        with self._recording(config["configurable"]["thread_id"]):
-            super().put_writes(config, writes, task_id, task_path)
 
     # -- the relay -----------------------------------------------------------------------
 
@@ -94,12 +64,7 @@ class RelaySqliteSaver(InlineSqliteSaver):
         store held for it; the rows are not relayed back."""
         self.forget(thread_id)
         with super().cursor() as cur:
-            for table in CHECKPOINT_TABLES:
-                columns, values = rows.get(table, ([], []))
-                if values:
-                    names = ", ".join(columns)
-                    marks = ", ".join("?" for _ in columns)
-                    cur.executemany(f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", values)
+            write_thread_rows(cur, rows)
 
     def changed(self, thread_id: str) -> asyncio.Event:
         """An event set when `thread_id` has statements waiting (create it in the loop)."""
@@ -126,5 +91,4 @@ class RelaySqliteSaver(InlineSqliteSaver):
 
     def _delete_rows(self, thread_id: str) -> None:
         with super().cursor() as cur:
-            for table in CHECKPOINT_TABLES:
-                cur.execute(f"DELETE FROM {table} WHERE thread_id = ?", (str(thread_id),))
+            delete_thread_rows(cur, thread_id)

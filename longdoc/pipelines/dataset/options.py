@@ -1,6 +1,6 @@
 """How a dataset run generates and filters rows: its options and their defaults.
 
-Kept apart from `pipelines.dataset` so that the command line can show the defaults in
+Kept apart from `generate` so that the command line can show the defaults in
 `--help` without importing the pipeline (langgraph, the checkpointer).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..agents.plan import SECTION_WORDS
+from ...agents.plan import SECTION_WORDS
 
 MAX_REPETITION = 0.25
 """Share of repeated word 4-grams above which a row is rejected as repetitive; fluent
@@ -28,9 +28,9 @@ class DatasetOptions(BaseModel):
     window: int | None = None
     processes: int | None = Field(default=None, ge=1)
     """Worker processes the prompts are spread over; None = automatic (see
-    `dataset_workers.process_count`): more than one only for a remote endpoint at a
+    `workers.process_count`): more than one only for a remote endpoint at a
     concurrency one process cannot keep busy, and only when `generate_dataset` is given the
     settings to rebuild the model from."""
     ray: str | None = None
-    """Write on a Ray cluster (`dataset_ray`): "local" starts a Ray runtime on this machine,
+    """Write on a Ray cluster (`ray_actors`): "local" starts a Ray runtime on this machine,
     "auto" or "ray://host:port" joins a cluster; None (the default) never imports Ray."""

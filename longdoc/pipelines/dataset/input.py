@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InputFormatError, SourceError
+from ...errors import ConfigError, InputFormatError, SourceError
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
@@ -71,6 +71,8 @@ def parse_jsonl_line(text: str, number: int, default_words: int, path: Path) -> 
 
 def read_prompts(path: Path, default_words: int) -> tuple[list[PromptItem], list[InputFormatError]]:
     """The prompts of `path` and the errors of the lines that could not be read."""
+    if default_words < 1:
+        raise ConfigError(f"the default length must be a positive number of words, got {default_words!r}")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

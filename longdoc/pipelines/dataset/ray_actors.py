@@ -38,15 +38,16 @@ from typing import Any
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
-from ..config import Settings
-from ..errors import ModelError
-from .agent_write import AgentWrite
+from ...config import Settings
+from ...errors import ModelError
+from ..agent_write import AgentWrite
+from ..checkpoints import BatchedSqliteSaver, StoredStatements, ThreadRows
+from ..ray_runtime import cluster_cpus, ray_session
 from .checkpoint_relay import RelaySqliteSaver
-from .checkpoints import BatchedSqliteSaver, StoredStatements, ThreadRows
-from .dataset import DatasetOptions, PromptOutcome, write_prompt
-from .dataset_input import PromptItem
-from .dataset_workers import PROCESS_CONCURRENCY, _portable, shares
-from .ray_runtime import cluster_cpus, ray_session
+from .input import PromptItem
+from .options import DatasetOptions
+from .prompt import PromptOutcome, portable, write_prompt
+from .workers import PROCESS_CONCURRENCY, shares
 
 MAX_ATTEMPTS = 3
 """Actors a prompt may lose before it is reported as failed (and left for the rerun)."""
@@ -68,7 +69,7 @@ class DatasetWriter:
     """A Ray actor: writes prompts with its own model clients, relays its checkpoints."""
 
     def __init__(self, settings: Settings, options: DatasetOptions) -> None:
-        from ..llm.factory import load_endpoints
+        from ...llm.factory import load_endpoints
 
         self.options = options
         self.store = RelaySqliteSaver()
@@ -104,7 +105,7 @@ class DatasetWriter:
         statements = self.store.take(key)  # every write of the finished prompt, then its end
         del self.writing[key]
         self.store.forget(key)
-        return statements, _portable(task.result())
+        return statements, portable(task.result())
 
 
 class _ActorPool:

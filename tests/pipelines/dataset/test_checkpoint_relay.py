@@ -8,8 +8,8 @@ import pytest
 from longdoc.errors import ModelError
 from longdoc.llm.fake import FakeModel, request_text
 from longdoc.pipelines.agent_write import AgentWrite
-from longdoc.pipelines.checkpoint_relay import RelaySqliteSaver
 from longdoc.pipelines.checkpoints import batched_sqlite_checkpointer
+from longdoc.pipelines.dataset.checkpoint_relay import RelaySqliteSaver
 from longdoc.testing.writing import author_reply, is_plan_request
 
 
