@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from .aio import sync_entry
 from .config import Settings
 from .documents import Chunk, Document
 from .errors import ConfigError, ModelUnavailable, SourceError
@@ -106,21 +106,21 @@ def _condensed(documents: list[Document], task: coa.ChainTask, model: Model, bud
     return condense_repository(documents, budget)
 
 
-def _read(
+async def _aread(
     source: Source, mode: str, *, question: str = "", words: int | None = None, focus: str | None = None,
     strategy: str, settings: Settings | None, model: Model | None, chunks: Sequence[Chunk] | None,
     splitter: str, progress: coa.ProgressCallback | None, budget: int | None = None,
 ) -> AnswerResult:
-    documents = load_documents(source)
+    documents = await asyncio.to_thread(load_documents, source)  # files are read off the loop
     task = _task(mode, documents, question=question, words=words, focus=focus)
     settings, model, window = _model_and_window(settings, model)
     if chunks is None:
         documents = _condensed(documents, task, model, budget)
     run = _prepare(documents, task, strategy, window, chunks, splitter, model)
-    return coa.execute(run, model, settings=settings, progress=progress)
+    return await coa.aexecute(run, model, settings=settings, progress=progress)
 
 
-def ask(
+async def aask(
     source: Source,
     question: str,
     *,
@@ -137,17 +137,17 @@ def ask(
     `settings` default to the environment (the embedded model with no endpoint set);
     `model` overrides the one the settings name. `chunks` skips splitting (they must fit
     the budget). `progress` is called after every model call. `scorer` (xl3m only):
-    certainty, lexical or hybrid.
+    certainty, lexical or hybrid. Cancelled, the run starts no further model call.
     """
     if strategy == "xl3m":
-        return _ask_xl3m(source, question, scorer=scorer, settings=settings, model=model)
-    return _read(
+        return await _aask_xl3m(source, question, scorer=scorer, settings=settings, model=model)
+    return await _aread(
         source, "question", question=question, strategy=strategy, settings=settings, model=model,
         chunks=chunks, splitter=splitter, progress=progress,
     )
 
 
-def summarize(
+async def asummarize(
     source: Source,
     *,
     words: int | None = None,
@@ -168,21 +168,33 @@ def summarize(
     outline and file heads first); None means 8,000 on the embedded model and no cap
     elsewhere, 0 means no cap.
     """
-    return _read(
+    return await _aread(
         source, "summary", words=words, focus=focus, strategy=strategy, settings=settings,
         model=model, chunks=chunks, splitter=splitter, progress=progress, budget=budget,
     )
 
 
-def _ask_xl3m(source: Source, question: str, *, scorer: str, settings: Settings | None, model: Model | None) -> AnswerResult:
-    from .pipelines.xl3m import xl3m
+@sync_entry(aask)
+def ask() -> AnswerResult:
+    """Synchronous `aask` (see `longdoc.aio.run_sync`: a running event loop is fine)."""
+
+
+@sync_entry(asummarize)
+def summarize() -> AnswerResult:
+    """Synchronous `asummarize` (see `longdoc.aio.run_sync`: a running event loop is fine)."""
+
+
+async def _aask_xl3m(
+    source: Source, question: str, *, scorer: str, settings: Settings | None, model: Model | None
+) -> AnswerResult:
+    from .pipelines.xl3m import axl3m
     from .retrieval.scorers import make_scorer
 
-    documents = load_documents(source)
+    documents = await asyncio.to_thread(load_documents, source)
     task = _task("question", documents, question=question)
     settings, model, window = _model_and_window(settings, model)
     chosen = make_scorer(scorer, model, concurrency=settings.concurrency)
-    return xl3m(documents, task.question, model, chosen, window=window)
+    return await axl3m(documents, task.question, model, chosen, window=window)
 
 
 def _plan_xl3m(documents: list[Document], question: str, scorer: str, settings: Settings | None,
@@ -192,16 +204,6 @@ def _plan_xl3m(documents: list[Document], question: str, scorer: str, settings: 
     settings = settings or Settings.from_env()
     window = settings.window or _model_and_window(settings, model)[2]
     return plan_xl3m(documents, question, scorer, window=window)
-
-
-async def aask(source: Source, question: str, **options: Any) -> AnswerResult:
-    """`ask` without blocking the event loop (the graph runs in a worker thread)."""
-    return await asyncio.to_thread(ask, source, question, **options)
-
-
-async def asummarize(source: Source, **options: Any) -> AnswerResult:
-    """`summarize` without blocking the event loop (the graph runs in a worker thread)."""
-    return await asyncio.to_thread(summarize, source, **options)
 
 
 def plan(

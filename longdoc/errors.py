@@ -14,7 +14,7 @@
     │   ├── OutputLimitReached        the reply was all spent before any answer (reasoning) (.max_tokens)
     │   └── LogprobsUnsupported       the backend returns no token logprobs
     └── PipelineError                 a pipeline could not produce a valid result (.stage)
-        └── PlanError                 a writing plan could not be parsed or repaired
+        └── PlanError                 a writing plan (from a checkpoint) does not validate (.stage)
 
 Every exception carries its context as attributes, never only in the message,
 so that pipelines can react (re-split on ContextLengthExceeded, for example).

@@ -22,8 +22,8 @@ RAY_HELP = (
 
 def _run(ctx: typer.Context, paths: list[Path], output: Path, task_fields: dict) -> None:
     from ..cli import cli_context
-    from ..pipelines.batch.documents import BatchTask
-    from ..pipelines.batch.run import BatchProgress, run_batch
+    from ..batch.documents import BatchTask
+    from ..batch.run import BatchProgress, run_batch
 
     c = cli_context(ctx)
     err = c.err

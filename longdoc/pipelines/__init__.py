@@ -1,5 +1,6 @@
 """Pipelines: the LangGraph graphs that wire agents into longdoc's jobs (the only place that
-knows about langgraph), each with one async entry and its synchronous twin (`sync_entry`).
+knows about langgraph), each with one async entry and its synchronous twin
+(`longdoc.aio.sync_entry`).
 
     chain/          Chain-of-Agents reading: ask and summarize (models, budget, order,
                     prepare, graph, citations, run)
@@ -10,7 +11,5 @@ knows about langgraph), each with one async entry and its synchronous twin (`syn
     length_eval     length evaluation in the LongBench-Write way
     checkpoints     the SQLite checkpoint stores (inline, batched) and their row format
     dataset/        long-write dataset generation over one process, worker processes or Ray
-    batch/          one ask or summarize per document of a corpus, one JSONL row each
     ray_runtime     joining a Ray cluster for `--ray`
-    sync_entry      the synchronous twin of an async entry, through `longdoc.aio.run_sync`
 """

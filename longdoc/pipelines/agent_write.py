@@ -24,18 +24,18 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..agents.length import count_words, length_score
 from ..agents.plan import SECTION_WORDS, Plan, section_count
 from ..agents.planner import PlannerAgent
 from ..agents.writer import SectionDraft, WriterAgent
+from ..aio import sync_entry
 from ..config import Settings
-from ..errors import ConfigError, PipelineError
+from ..errors import ConfigError, PipelineError, PlanError
 from ..llm.base import Model, RunUsage
 from ..llm.identity import model_identity
 from .checkpoints import InlineSqliteSaver, sqlite_checkpointer
-from .sync_entry import sync_entry
 
 CARRY_LIMIT = 0.5
 """A section's budget moves by at most this share of its plan budget to absorb the surplus or
@@ -167,6 +167,20 @@ def carried_budget(plan: Plan, index: int, written_words: list[int]) -> int:
     return max(1, planned + max(-limit, min(limit, shortfall)))
 
 
+def stored_plan(value: object) -> Plan:
+    """The plan a checkpoint holds; a plan that no longer validates (a checkpoint written by
+    another version, or damaged) is a PlanError that says how to start over."""
+    try:
+        return Plan.model_validate(value)
+    except ValidationError as exc:
+        raise PlanError(
+            f"the checkpoint's writing plan does not validate ({exc.error_count()} problem(s), first: "
+            f"{exc.errors()[0]['msg']}); delete the checkpoint database (or pass another "
+            "--checkpoint) to plan the piece again",
+            stage="plan",
+        ) from exc
+
+
 class AgentWrite:
     """The AgentWrite pipeline over one model and one checkpointer; `arun` writes a piece."""
 
@@ -209,7 +223,7 @@ class AgentWrite:
             return {"plan": plan.model_dump(mode="json"), "plan_usage": _usage_dict(planner.usage)}
 
         async def write_node(state: WriteState) -> dict[str, Any]:
-            plan = Plan.model_validate(state["plan"])
+            plan = stored_plan(state["plan"])
             done = state.get("sections", [])
             index = len(done)
             budget = carried_budget(plan, index, [s["words"] for s in done])
@@ -263,7 +277,7 @@ class AgentWrite:
                 resumed = len(snapshot.values.get("sections", []))
                 state_input = None
                 if self.on_plan and "plan" in snapshot.values:
-                    self.on_plan(Plan.model_validate(snapshot.values["plan"]))
+                    self.on_plan(stored_plan(snapshot.values["plan"]))
                 self._replay_text(snapshot.values)
         final = await app.ainvoke(state_input, config)
         if self.checkpointer is not None:
@@ -275,7 +289,7 @@ class AgentWrite:
             self.on_text(record["index"], record["text"])
 
     def _assemble(self, state: WriteState, seconds: float, resumed: int) -> WriteResult:
-        plan = Plan.model_validate(state["plan"])
+        plan = stored_plan(state["plan"])
         records = state.get("sections", [])
         text = "\n\n".join(r["text"] for r in records if r["text"])
         words = count_words(text)

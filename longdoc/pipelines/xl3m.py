@@ -14,6 +14,7 @@ from langgraph.graph import END, START, StateGraph
 from ..agents.evidence import Evidence, select_evidence
 from ..agents.manager import ManagerAgent
 from ..agents.notes import NoteEntry, Notes
+from ..aio import sync_entry
 from ..documents import Document
 from ..errors import ConfigError, PipelineError
 from ..llm.base import Model, RunUsage
@@ -27,7 +28,6 @@ from ..text import sentence_spans
 from ..tokens import token_counter
 from .chain.budget import MANAGER_OUTPUT_QUESTION, SAFETY_FRACTION, SAFETY_MIN
 from .chain.models import ChainPlan
-from .sync_entry import sync_entry
 
 ANSWER_PROMPT = "xl3m_answer"
 

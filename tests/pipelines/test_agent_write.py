@@ -199,3 +199,14 @@ def test_a_finished_write_whose_checkpoint_survived_is_returned_not_redone(tmp_p
     assert again.history == []
     assert second.text == first.text
     assert second.resumed_sections == len(first.sections)
+
+
+def test_a_checkpointed_plan_that_no_longer_validates_is_a_plan_error():
+    from longdoc.errors import PlanError
+    from longdoc.pipelines.agent_write import stored_plan
+
+    good = {"instruction": "x", "target_words": 100, "sections": [{"main_point": "One point", "words": 100}]}
+    assert stored_plan(good).target_words == 100
+    with pytest.raises(PlanError, match="delete the checkpoint") as caught:
+        stored_plan({**good, "sections": [{"main_point": "One point", "words": 10}]})
+    assert caught.value.stage == "plan"

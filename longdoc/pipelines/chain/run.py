@@ -21,13 +21,13 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
+from ...aio import sync_entry
 from ...config import Settings
 from ...llm.base import Model, RunUsage
 from ...llm.identity import model_identity
 from ...llm.profiles import ModelProfile, profile_of
 from ...results import AnswerResult
 from ..checkpoints import sqlite_checkpointer
-from ..sync_entry import sync_entry
 from .citations import citations_of, evidence_of
 from .graph import build_graph, final_notes
 from .models import ChainRun, ProgressCallback

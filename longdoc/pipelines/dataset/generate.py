@@ -31,13 +31,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ...aio import sync_entry
 from ...config import Settings
 from ...errors import ConfigError, InputFormatError
 from ...llm.base import Model
 from ...llm.profiles import profile_of
 from ..agent_write import AgentWrite, write_key
 from ..checkpoints import BatchedSqliteSaver, batched_sqlite_checkpointer
-from ..sync_entry import sync_entry
 from .in_process import write_in_process
 from .input import PromptItem
 from .options import DatasetOptions

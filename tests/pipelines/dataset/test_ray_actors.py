@@ -123,7 +123,7 @@ items = [PromptItem(line=i + 1, prompt=f"Write about quay {i}.", words=300) for 
 settings = Settings.from_env(model="fake", concurrency=2, cache=False)
 out = Path(sys.argv[1])
 report = generate_dataset(items, load_model(settings), out,
-    options=DatasetOptions(concurrency=2, processes=2, ray=cluster.address), settings=settings))
+    options=DatasetOptions(concurrency=2, processes=2, ray=cluster.address), settings=settings)
 print(json.dumps({"nodes": len(set(nodes)), "written": report.written, "processes": report.processes}))
 ray.shutdown()
 cluster.shutdown()

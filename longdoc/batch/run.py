@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...config import Settings
-from ..dataset.output import JsonlAppender
+from ..config import Settings
+from ..pipelines.dataset.output import JsonlAppender
 from .documents import (
     BatchDocument,
     BatchOutcome,
@@ -72,7 +72,7 @@ async def run_batch(
     on_failure: Callable[[str], None] | None = None,
 ) -> BatchReport:
     """Read every document of `paths` (see the module docstring) into `out`."""
-    from ...llm.factory import load_endpoints
+    from ..llm.factory import load_endpoints
 
     started, cpu_started = time.monotonic(), time.process_time()
     model = load_endpoints(settings)
@@ -118,7 +118,7 @@ async def run_batch(
     workers = min(task.parallel, max(1, len(documents)))
     try:
         if task.ray is not None and documents:
-            from ..ray_runtime import import_ray
+            from ..pipelines.ray_runtime import import_ray
 
             import_ray()
             from .ray_actors import read_on_cluster

@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...config import Settings
-from ...errors import LongdocError, ModelError, SourceError
-from ...results import AnswerResult
+from ..config import Settings
+from ..errors import LongdocError, ModelError, SourceError
+from ..results import AnswerResult
 
 BATCH_VERSION = 1
 """Part of every row id: bump it when a change makes earlier rows stale."""
@@ -88,7 +88,7 @@ def error_row(document: BatchDocument, reason: str) -> dict[str, Any]:
 def read_document(task: BatchTask, source: Any, settings: Settings, model: Any | None = None) -> AnswerResult:
     """Read one document (a path, or the `Document`s loaded from it) as `longdoc ask` or
     `longdoc summarize` would."""
-    from ... import api
+    from .. import api
 
     if task.mode == "ask":
         return api.ask(source, task.question or "", strategy=task.strategy, settings=settings, model=model)

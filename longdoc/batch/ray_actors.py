@@ -27,11 +27,11 @@ from typing import Any
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError, RayTaskError
 
-from ...config import Settings
-from ...documents import Document
-from ...errors import LongdocError
-from ..dataset.workers import shares
-from ..ray_runtime import cluster_cpus, ray_session
+from ..config import Settings
+from ..documents import Document
+from ..errors import LongdocError
+from ..pipelines.dataset.workers import shares
+from ..pipelines.ray_runtime import cluster_cpus, ray_session
 from .documents import BatchDocument, BatchOutcome, BatchTask, error_row, outcome_of, read_document
 
 MAX_ATTEMPTS = 3
@@ -43,7 +43,7 @@ class BatchReader:
     """A Ray actor: reads documents with its own model clients, in threads."""
 
     def __init__(self, settings: Settings) -> None:
-        from ...llm.factory import load_endpoints
+        from ..llm.factory import load_endpoints
 
         self.settings = settings
         self.model = load_endpoints(settings)
@@ -67,7 +67,7 @@ async def read_on_ray(
 ) -> float:
     """Read every document on `actors` actors; `apply` each outcome here. Returns the CPU
     seconds the actors reported."""
-    from ...api import load_documents
+    from ..api import load_documents
 
     split = shares(task.parallel, actors)
 
