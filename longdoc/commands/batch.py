@@ -21,9 +21,9 @@ RAY_HELP = (
 
 
 def _run(ctx: typer.Context, paths: list[Path], output: Path, task_fields: dict) -> None:
-    from ..cli import cli_context
     from ..batch.documents import BatchTask
     from ..batch.run import BatchProgress, run_batch
+    from ..cli import cli_context
 
     c = cli_context(ctx)
     err = c.err

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from ..config import Settings
+from ..errors import ConfigError
 from .base import Model
 from .call_log import CallLog
 from .identity import endpoint_identity
@@ -36,8 +37,20 @@ def call_log(cache_dir: Path) -> CallLog:
 
 
 def backend_for(settings: Settings) -> Model:
-    """The bare backend, without limit or cache."""
-    return backend_registry().for_model(settings.model).build(settings)
+    """The bare backend, without limit or cache. A model name no backend registered goes to
+    an OpenAI-compatible endpoint; with none set, the error lists the registered backends."""
+    registry = backend_registry()
+    try:
+        return registry.for_model(settings.model).build(settings)
+    except ConfigError as exc:
+        if exc.setting != "endpoint" or not settings.model or settings.model in registry:
+            raise
+        names = ", ".join(registry.names())
+        raise ConfigError(
+            f"{exc} ({settings.model!r} is no registered backend: {names})",
+            setting="endpoint",
+            value=settings.model,
+        ) from exc
 
 
 def load_model(settings: Settings) -> Model:

@@ -276,8 +276,9 @@ def openai_from_settings(settings: Settings) -> OpenAIModel:
     if settings.base_url is None and key is None:
         raise ConfigError(
             f"model {settings.model or '(default)'!r} needs an endpoint: set OPENAI_API_KEY for "
-            "OpenAI, or --base-url (OPENAI_BASE_URL) for another server, or use --model local"
-            + _other_backends(settings.model)
+            "OpenAI, or --base-url (OPENAI_BASE_URL) for another server, or use --model local",
+            setting="endpoint",
+            value=settings.model,
         )
     profile = resolved_profile(settings, completion_style=bool(settings.completion_style))
     thinking = settings.max_output
@@ -295,15 +296,6 @@ def openai_from_settings(settings: Settings) -> OpenAIModel:
         max_retries=settings.max_retries,
         completion_style=profile.completion_style,
     )
-
-
-def _other_backends(model: str | None) -> str:
-    """For a model name that is not a backend's: the backends that are registered."""
-    if model is None:
-        return ""
-    from .registry import backend_registry  # here: the registry imports this module
-
-    return f" ({model!r} is no registered backend: {', '.join(backend_registry().names())})"
 
 
 def register_backends(register: Register) -> None:

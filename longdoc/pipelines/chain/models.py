@@ -153,7 +153,7 @@ class ChainRun:
 
     def key(self, model_name: str) -> str:
         """The checkpoint thread id: a hash of everything that determines the calls.
-        `model_name`: the model's identity (`llm.cache.model_identity`)."""
+        `model_name`: the model's identity (`llm.identity.model_identity`)."""
         digest = hashlib.sha256()
         parts: list[Any] = [
             PIPELINE_VERSION, self.strategy, self.task.mode, self.task.question,
