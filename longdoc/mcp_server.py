@@ -117,10 +117,14 @@ def build_server(settings: Settings, roots: Roots) -> MCPServer:
 
         return report
 
-    async def read_with_progress(ctx: Context, function, *args, **kwargs) -> AnswerResult:
+    async def read_with_progress(ctx: Context, reading, *args, **kwargs) -> AnswerResult:
+        """Await the API's async `reading` (its graph runs in a worker thread of its own),
+        relaying its progress events to the client as MCP progress notifications."""
         sent: list[asyncio.Future] = []
         try:
-            result = await in_thread(function, *args, progress=progress_reporter(ctx, sent), **kwargs)
+            result = await reading(*args, progress=progress_reporter(ctx, sent), **kwargs)
+        except LongdocError as exc:
+            raise ToolError(str(exc)) from exc
         finally:
             for future in sent:
                 with contextlib.suppress(Exception):  # a notification the client did not take
@@ -143,7 +147,7 @@ def build_server(settings: Settings, roots: Roots) -> MCPServer:
         if not loaded.documents:
             raise ToolError(f"{path}: nothing readable ({len(loaded.skipped)} files skipped)")
         return await read_with_progress(
-            ctx, api.ask, loaded.documents, question, strategy=strategy, settings=settings, model=model()
+            ctx, api.aask, loaded.documents, question, strategy=strategy, settings=settings, model=model()
         )
 
     @server.tool()
@@ -159,7 +163,7 @@ def build_server(settings: Settings, roots: Roots) -> MCPServer:
         if not loaded.documents:
             raise ToolError(f"{path}: nothing readable ({len(loaded.skipped)} files skipped)")
         return await read_with_progress(
-            ctx, api.summarize, loaded.documents, words=words, focus=focus, settings=settings, model=model()
+            ctx, api.asummarize, loaded.documents, words=words, focus=focus, settings=settings, model=model()
         )
 
     @server.tool()
