@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..errors import ModelError
 from .base import Completion, CompletionRequest, Model, ModelWrapper
@@ -101,33 +102,51 @@ class CachedModel(ModelWrapper):
             _log.warning("call log write failed in %s: %s", self.log.path, exc)
 
     def complete(self, request: CompletionRequest) -> Completion:
-        started = time.perf_counter()
-        endpoint, key, blob = self._key(request)
-        hit = self._hit(key, endpoint, request, started)
-        if hit is not None:
-            return hit
+        call = self._begin(request)
+        if call.hit is not None:
+            return call.hit
         try:
-            completion = self.inner.complete(request)
+            return call.done(self.inner.complete(request))
         except ModelError as exc:
-            self._write(
-                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started, blob
-            )
+            call.failed(exc)
             raise
-        self._write(self.log.record, key, endpoint, request, completion, blob)
-        return completion
 
     async def acomplete(self, request: CompletionRequest) -> Completion:
+        call = self._begin(request)
+        if call.hit is not None:
+            return call.hit
+        try:
+            return call.done(await self.inner.acomplete(request))
+        except ModelError as exc:
+            call.failed(exc)
+            raise
+
+    def _begin(self, request: CompletionRequest) -> _Call:
         started = time.perf_counter()
         endpoint, key, blob = self._key(request)
-        hit = self._hit(key, endpoint, request, started)
-        if hit is not None:
-            return hit
-        try:
-            completion = await self.inner.acomplete(request)
-        except ModelError as exc:
-            self._write(
-                self.log.record_error, key, endpoint, self.inner.name, request, exc, time.perf_counter() - started, blob
-            )
-            raise
-        self._write(self.log.record, key, endpoint, request, completion, blob)
+        return _Call(self, request, started, endpoint, key, blob, self._hit(key, endpoint, request, started))
+
+
+@dataclass
+class _Call:
+    """One call through the cache: its key, and the log line written when it ends (the
+    same for `complete` and `acomplete`)."""
+
+    cache: CachedModel
+    request: CompletionRequest
+    started: float
+    endpoint: str
+    key: str
+    blob: str
+    hit: Completion | None
+
+    def done(self, completion: Completion) -> Completion:
+        self.cache._write(self.cache.log.record, self.key, self.endpoint, self.request, completion, self.blob)
         return completion
+
+    def failed(self, exc: ModelError) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.cache._write(
+            self.cache.log.record_error, self.key, self.endpoint, self.cache.inner.name, self.request, exc, elapsed,
+            self.blob,
+        )
