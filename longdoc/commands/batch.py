@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +20,7 @@ RAY_HELP = (
 
 
 def _run(ctx: typer.Context, paths: list[Path], output: Path, task_fields: dict) -> None:
+    from ..aio import run_sync
     from ..batch.documents import BatchTask
     from ..batch.run import BatchProgress, run_batch
     from ..cli import cli_context
@@ -40,7 +40,7 @@ def _run(ctx: typer.Context, paths: list[Path], output: Path, task_fields: dict)
     def on_failure(reason: str) -> None:
         err.print(f"[red]failed[/] {escape(reason)} (rerun to retry)", highlight=False, soft_wrap=True)
 
-    report = asyncio.run(run_batch(paths, task, c.settings, output, on_progress=on_progress, on_failure=on_failure))
+    report = run_sync(run_batch(paths, task, c.settings, output, on_progress=on_progress, on_failure=on_failure))
     if report.torn_bytes_repaired:
         err.print(f"repaired a torn last line in {output} ({report.torn_bytes_repaired} bytes cut)", soft_wrap=True)
     where = f"on {report.workers} Ray actor{'s' if report.workers != 1 else ''}" if task.ray else f"{report.workers} at once"

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
+from ...aio import run_sync
 from ...config import EMBEDDED_MODELS, FAKE_MODEL, Settings
 from ...errors import ConfigError, ModelError
 from ...llm.base import Model
@@ -207,7 +208,7 @@ def worker_main(job: WorkerJob, tasks: multiprocessing.Queue, results: multiproc
     """A worker process: write prompts from `tasks` until a stop, put outcomes on `results`."""
     _exit_with_parent()
     try:
-        asyncio.run(_serve(load_endpoints(job.settings), job, tasks, results))
+        run_sync(_serve(load_endpoints(job.settings), job, tasks, results))
         results.put(WorkerDone(time.process_time()))
     except BaseException as exc:
         results.put(f"worker process {os.getpid()} failed: {type(exc).__name__}: {exc}")
