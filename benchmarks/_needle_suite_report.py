@@ -67,6 +67,56 @@ def _length_table(rows: Sequence[SuiteRow], names: Sequence[str]) -> str:
     return markdown_table(["scorer", *(f"{n // 1000}k" for n in lengths)], table)
 
 
+OFFLINE_FUSIONS = (("lexical", "certainty"), ("lexical", "answer"), ("expanded", "certainty"),
+                   ("lexical", "certainty", "answer"))
+OFFLINE_K = (60, 10, 1)
+
+
+def offline_fusions(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], window: int) -> str:
+    """Fusions (members x k) recomputed from the single scorers' recorded segment scores, on
+    the cells where every member's scores were recorded."""
+    from longdoc.evals.needles.refusion import fused_row
+    from longdoc.evals.needles.sweep import key_budget
+
+    question = {n.id: n.question for n in needles}
+    scored: dict[tuple, dict[str, SuiteRow]] = {}
+    for r in rows:
+        if r.strategy == "select" and r.scores is not None:
+            scored.setdefault(_cell(r), {})[r.scorer or ""] = r
+    table = []
+    cells_used = set()
+    for members in OFFLINE_FUSIONS:
+        cells = {c: by for c, by in scored.items() if all(m in by for m in members)}
+        if not cells:
+            continue
+        cells_used |= set(cells)
+        for k in OFFLINE_K:
+            fused = [fused_row([by[m] for m in members], k=k, name="+".join(members),
+                               budget=key_budget(window, question[c[0]])) for c, by in cells.items()]
+            para = [r for r in fused if r.kind == "paraphrase"]
+            rest = [r for r in fused if r.kind != "paraphrase"]
+            table.append(["+".join(members), k, percent(sum(r.selected for r in fused), len(fused)),
+                          percent(sum(r.selected for r in para), len(para)),
+                          percent(sum(r.selected for r in rest), len(rest))])
+        for m in members:
+            if not any(row[0] == m for row in table):
+                mine = [by[m] for by in cells.values()]
+                para = [r for r in mine if r.kind == "paraphrase"]
+                rest = [r for r in mine if r.kind != "paraphrase"]
+                table.append([m, "-", percent(sum(r.selected for r in mine), len(mine)),
+                              percent(sum(r.selected for r in para), len(para)),
+                              percent(sum(r.selected for r in rest), len(rest))])
+    if not table:
+        return ""
+    return (
+        f"**Fusions recomputed from the recorded segment scores** ({len(cells_used)} cells: {_grid_text(cells_used)}; "
+        "a fusion's selection depends only on its members' scores, so members and the RRF constant k can be "
+        "compared without another model call; k = 60 is the paper's and `fusion`'s default, a small k lets "
+        "each member's first ranks decide). Members alone are listed once for reference.\n\n"
+        + markdown_table(["fusion", "k", "selected", "paraphrase", "other kinds"], table)
+    )
+
+
 def _loads(rows: Sequence[SuiteRow]) -> str:
     loads = [r.load for r in rows if r.load is not None]
     return f"{min(loads):.1f}-{max(loads):.1f}" if loads else "-"
@@ -101,6 +151,9 @@ def report(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], args: argpa
             "seconds); see the cost note below for what that does to seconds.\n\n"
             + _scorer_table(summaries) + "\n\n**Per needle kind** (same sample):\n\n" + _kind_table(summaries)
         )
+    offline = offline_fusions(selection, needles, args.window)
+    if offline:
+        parts.append(offline)
     full = [r for r in selection if r.scorer in ("lexical", "expanded")]
     if full:
         summaries = summarize(full, kinds=KINDS)

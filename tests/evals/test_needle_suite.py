@@ -245,3 +245,17 @@ def test_summary_per_scorer_and_kind(tmp_path):
     assert summary["answer"].cells == 2  # the xl3m row's selection is not counted twice
     assert (summary["answer"].answered, summary["answer"].answer_cells) == (1, 1)
     assert (summary["chain"].selected, summary["chain"].answered, summary["chain"].answer_cells) == (1, 0, 1)
+
+
+def test_a_fusion_recomputed_from_rows_matches_the_fusion_scorer():
+    from longdoc.evals.needles.refusion import fused_row
+
+    needle = SuiteNeedle.model_validate(item())
+    stack = build_suite_haystack(ESSAYS, needle, tokens=3000, depth=50)
+    shared = SharedCalls(FakeModel())
+    scorers = build_scorers(["lexical", "answer", "fusion=lexical+answer"], shared, 2)
+    rows = {r.scorer: r for r in asyncio.run(select_cell(needle, stack, scorers, shared, budget=800))}
+    assert rows["lexical"].scores and rows["lexical"].holding and rows["fusion=lexical+answer"].scores is None
+    again = fused_row([rows["lexical"], rows["answer"]], k=60, budget=800, name="fusion=lexical+answer")
+    assert (again.selected, again.ranks) == (rows["fusion=lexical+answer"].selected, rows["fusion=lexical+answer"].ranks)
+    assert again.calls == rows["answer"].calls

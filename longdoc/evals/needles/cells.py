@@ -18,6 +18,7 @@ from ...documents import Document
 from ...errors import SourceError
 from ...llm.base import Model
 from ...retrieval.certainty import pooled
+from ...retrieval.fusion import FusionScorer
 from ...retrieval.key_context import Selection, aselect_key_context
 from ...retrieval.scorers import SegmentScorer, make_scorer
 from ...splitters.segments import DEFAULT_SEGMENT_TOKENS, split_segments
@@ -49,6 +50,12 @@ class SuiteRow(BaseModel):
     calls: int
     seconds: float
     load: float | None = None
+    scores: list[float] | None = None
+    """Selection rows of single scorers: every segment's score, so fusions of them can be
+    recomputed from the rows without a model (see `holding` and `segment_tokens`)."""
+    holding: list[list[int]] | None = None
+    """Per needle sentence: the segments holding it whole."""
+    segment_tokens: list[int] | None = None
 
     def key(self) -> tuple:
         return cell_key(self.needle, self.tokens, self.depth, self.strategy, self.scorer)
@@ -70,6 +77,14 @@ def holds_all(text: str, needles: Iterable[str]) -> bool:
     """Whether `text` holds every sentence of every needle, verbatim up to whitespace."""
     flat = " ".join(text.split())
     return all(s in flat for n in needles for s in sentences_of(n))
+
+
+def needle_segments(selection: Selection, haystack: SuiteHaystack) -> list[list[int]]:
+    """Per needle span: the indices of the segments holding it whole."""
+    return [
+        [i for i, s in enumerate(selection.segments) if s.start <= start and s.end >= end]
+        for start, end in haystack.needle_spans
+    ]
 
 
 def needle_ranks(selection: Selection, haystack: SuiteHaystack) -> list[int | None]:
@@ -127,11 +142,15 @@ async def select_cell(
     for name, scorer in scorers.items():
         ledger = ledgers[name]
         selection = await ledger.charging(aselect_key_context([document], needle.question, scorer, budget=budget))
+        single = not isinstance(scorer, FusionScorer)
         rows.append(SuiteRow(
             needle=needle.id, kind=needle.kind, tokens=haystack.tokens, depth=haystack.depth, strategy="select",
             scorer=name, selected=holds_all(selection.context, needle.needles),
             ranks=needle_ranks(selection, haystack), segments=len(selection.segments),
             calls=ledger.calls, seconds=round(ledger.seconds, 3), load=load_average(),
+            scores=[round(x, 5) for x in selection.scores] if single else None,
+            holding=needle_segments(selection, haystack) if single else None,
+            segment_tokens=[seg.tokens for seg in selection.segments] if single else None,
         ))
     return rows
 
