@@ -75,7 +75,8 @@ OFFLINE_K = (60, 10, 1)
 def offline_fusions(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], window: int) -> str:
     """Fusions (members x k) recomputed from the single scorers' recorded segment scores, on
     the cells where every member's scores were recorded."""
-    from longdoc.evals.needles.refusion import fused_row
+    from longdoc.evals.needle import load_essays
+    from longdoc.evals.needles.refusion import fused_row, lexical_row
     from longdoc.evals.needles.sweep import key_budget
 
     question = {n.id: n.question for n in needles}
@@ -83,6 +84,11 @@ def offline_fusions(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], wi
     for r in rows:
         if r.strategy == "select" and r.scores is not None:
             scored.setdefault(_cell(r), {})[r.scorer or ""] = r
+    by_id = {n.id: n for n in needles}
+    essays = load_essays() if any("lexical" not in by for by in scored.values()) else ""
+    for (needle, tokens, depth), by in scored.items():  # BM25 needs no model: recompute its scores
+        if "lexical" not in by:
+            by["lexical"] = lexical_row(by_id[needle], essays, tokens=tokens, depth=depth, window=window)
     table = []
     cells_used = set()
     for members in OFFLINE_FUSIONS:
@@ -190,6 +196,18 @@ def report(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], args: argpa
             "sentence reached the last worker's notes verbatim (the sentences a worker keeps); mean "
             f"{sum(r.calls for r in chain) / len(chain):.1f} calls and {sum(r.seconds for r in chain) / len(chain):.0f} s "
             "per cell.\n\n" + markdown_table(["kind", "in final notes", "answered"], by_kind)
+        )
+    standalone = getattr(args, "standalone_rows", None)
+    if standalone is not None and standalone.exists():
+        from longdoc.evals.needles.cells import read_rows
+
+        alone = [r for r in read_rows(standalone) if r.strategy == "select"]
+        table = [[r.scorer, f"{r.needle} {r.tokens // 1000}k depth {r.depth:g}", r.segments, r.calls, round(r.seconds, 1),
+                  round(r.seconds / r.segments, 2) if r.segments else "-", r.load] for r in alone]
+        parts.append(
+            "**Standalone cost** (each scorer alone on one cell, in a process of its own: a fresh server, no "
+            "request shared; seconds are the sum of call latencies, two calls in flight):\n\n"
+            + markdown_table(["scorer", "cell", "segments", "calls", "seconds", "s/segment", "load"], table)
         )
     parts.append("Command: `" + " ".join(getattr(args, "command_line", []) or ["benchmarks/bench_needle_suite.py"]) + "`")
     return "\n\n".join(parts)

@@ -52,6 +52,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--note", default="")
     parser.add_argument("--section", default="needle-suite")
+    parser.add_argument(
+        "--standalone-rows", type=Path,
+        help="rows of cells each run by one scorer alone in a process of its own (a fresh server, nothing shared), "
+        "reported as the standalone cost per segment",
+    )
     args = parser.parse_args()
     args.command_line = [".venv/bin/python benchmarks/bench_needle_suite.py", *(shlex.quote(a) for a in sys.argv[1:])]
 

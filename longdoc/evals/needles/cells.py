@@ -125,16 +125,18 @@ async def select_cell(
     needle: SuiteNeedle,
     haystack: SuiteHaystack,
     scorers: dict[str, SegmentScorer],
-    shared: SharedCalls,
+    shared: SharedCalls | None,
     *,
     budget: int,
     warm: Sequence[str] = (),
     concurrency: int = 2,
 ) -> list[SuiteRow]:
     """Selection only, for every scorer of `scorers` on one haystack; requests common to
-    several scorers are sent once (`SharedCalls`) and charged to each."""
+    several scorers are sent once (`SharedCalls`) and charged to each (no `shared`: scorers
+    that call no model)."""
     document = Document.from_text(haystack.text, path=f"haystack-{needle.id}-{haystack.tokens}-{haystack.depth:g}.txt")
-    shared.forget()
+    if shared is not None:
+        shared.forget()
     ledgers = {name: Ledger() for name in scorers}
     if warm:
         await _warm(document, needle.question, scorers, warm, budget, concurrency, ledgers)

@@ -4,12 +4,15 @@ members, any k) is measured on the same cells without another model call."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from ...documents import Chunk
 from ...retrieval.fusion import ranks_of, reciprocal_rank_fusion
 from ...retrieval.key_context import select_segments
-from .cells import SuiteRow
+from .cells import SuiteRow, select_cell
+from .placement import build_suite_haystack
+from .suite import SuiteNeedle
 
 LOWER_IS_BETTER = {"certainty": True, "answer": True, "calibrated": True, "hybrid": True,
                    "lexical": False, "expanded": False}
@@ -36,3 +39,15 @@ def fused_row(members: Sequence[SuiteRow], *, k: int, budget: int, name: str) ->
         "calls": sum(m.calls for m in members),
         "seconds": round(sum(m.seconds for m in members), 3),
     })
+
+
+def lexical_row(needle: SuiteNeedle, essays: str, *, tokens: int, depth: float, window: int) -> SuiteRow:
+    """The lexical selection row of one cell, with its segment scores (no model: BM25 is
+    recomputed, for cells whose lexical row was recorded without them)."""
+    from ...retrieval.lexical import LexicalScorer
+    from .sweep import key_budget
+
+    stack = build_suite_haystack(essays, needle, tokens=tokens, depth=depth)
+    (row,) = asyncio.run(select_cell(needle, stack, {"lexical": LexicalScorer()}, None,
+                                     budget=key_budget(window, needle.question)))
+    return row.model_copy(update={"tokens": tokens, "depth": float(depth)})
