@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .aio import sync_entry
-from .config import Settings
+from .config import DEFAULT_SCORER, Settings
 from .documents import Chunk, Document
 from .errors import ConfigError, ModelUnavailable, SourceError
 from .llm.base import Model
@@ -130,7 +130,7 @@ async def aask(
     chunks: Sequence[Chunk] | None = None,
     splitter: str = "auto",
     progress: coa.ProgressCallback | None = None,
-    scorer: str = "certainty",
+    scorer: str = DEFAULT_SCORER,
 ) -> AnswerResult:
     """Answer `question` about `source` with Chain-of-Agents (or XL3M selection).
 
@@ -217,7 +217,7 @@ def plan(
     model: Model | None = None,
     splitter: str = "auto",
     budget: int | None = None,
-    scorer: str = "certainty",
+    scorer: str = DEFAULT_SCORER,
 ) -> coa.ChainPlan:
     """What `ask` (with a question) or `summarize` would do: chunks, calls, prompt tokens.
     No model call is made (the model object is only asked its name and context window;

@@ -21,6 +21,10 @@ EMBEDDED_MODELS = (LOCAL_MODEL, LOCAL_INSTRUCT_MODEL)
 
 FAKE_MODEL = "fake"
 
+DEFAULT_SCORER = "lexical"
+"""The xl3m segment scorer when none is named (`longdoc.retrieval.scorers`); chosen by the
+needle suite, see README (Segment relevance) and benchmarks/RESULTS.md (needle-suite)."""
+
 DEFAULT_CONCURRENCY = 4
 """Enough to keep a local server busy; hosted endpoints usually allow more (raise with --concurrency)."""
 

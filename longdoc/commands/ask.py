@@ -7,11 +7,16 @@ from typing import Annotated
 
 import typer
 
+from ..config import DEFAULT_SCORER
+
 STRATEGY_HELP = (
     "chain (Chain-of-Agents, default), hierarchical (groups read concurrently) or xl3m "
     "(the most relevant segments, see --scorer)."
 )
-SCORER_HELP = "For xl3m: certainty (model entropy, default), lexical (BM25, no model) or hybrid."
+SCORER_HELP = (
+    f"For xl3m: {DEFAULT_SCORER} (default), or any of certainty (model entropy), lexical (BM25, no "
+    "model), hybrid, answer, calibrated, expanded, fusion, fusion=a+b (see README)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,18 +30,22 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--dry-run", help="Show chunks, calls and prompt tokens; call no model.")
         ] = False,
         trace: Annotated[bool, typer.Option("--trace", help="Also show every worker's notes.")] = False,
-        scorer: Annotated[str, typer.Option("--scorer", help=SCORER_HELP)] = "certainty",
+        scorer: Annotated[str, typer.Option("--scorer", help=SCORER_HELP)] = DEFAULT_SCORER,
     ) -> None:
         """Answer QUESTION from PATH: workers read it in order, a manager answers from their notes."""
         from .. import api
         from ..cli import cli_context
+        from ..errors import ConfigError
+        from ..retrieval.scorers import parse_scorer
         from .reading import ProgressPrinter, plan_json, print_plan, show_result
 
         c = cli_context(ctx)
         if strategy not in ("chain", "hierarchical", "xl3m"):
             raise typer.BadParameter(f"unknown strategy {strategy!r}", param_hint="--strategy")
-        if scorer not in ("certainty", "lexical", "hybrid"):
-            raise typer.BadParameter(f"unknown scorer {scorer!r}", param_hint="--scorer")
+        try:
+            parse_scorer(scorer)
+        except ConfigError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--scorer") from None
         if dry_run:
             plan = api.plan(path, question=question, strategy=strategy, settings=c.settings, scorer=scorer)
             c.emit_json(plan_json(plan)) if c.json else print_plan(c.out, plan)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..config import DEFAULT_SCORER
 from .eval import eval_app
 from .needle import name_list
 
@@ -17,7 +18,7 @@ def qa_command(
     file: Annotated[Path, typer.Argument(help="L-Eval JSONL (input, instructions, outputs) or {context, question, answers} JSONL.")],
     strategy: Annotated[str, typer.Option("--strategy", help="Comma-separated: chain, hierarchical, xl3m, truncate.")] = "chain,hierarchical,xl3m,truncate",
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
-    scorer: Annotated[str, typer.Option("--scorer", help="Segment scorer for xl3m: certainty, lexical or hybrid.")] = "certainty",
+    scorer: Annotated[str, typer.Option("--scorer", help="Segment scorer for xl3m (see `longdoc ask --help`).")] = DEFAULT_SCORER,
     out: Annotated[Path | None, typer.Option("--out", help="Per-question rows (JSONL); a rerun skips rows already there.")] = None,
 ) -> None:
     """Answer every question with each strategy (the global --window sets the window for all of
@@ -25,16 +26,19 @@ def qa_command(
     from rich.table import Table
 
     from ..cli import cli_context
+    from ..errors import ConfigError
     from ..evals.qa import STRATEGIES, QARow, run_qa, summarize_rows
     from ..evals.qa_data import load_qa
     from ..llm import load_model
     from ..llm.profiles import profile_of
-    from ..retrieval.scorers import SCORERS
+    from ..retrieval.scorers import parse_scorer
 
     c = cli_context(ctx)
     strategies = name_list(strategy, STRATEGIES, option="--strategy")
-    if scorer not in SCORERS:
-        raise typer.BadParameter(f"choose one of {', '.join(SCORERS)}", param_hint="--scorer")
+    try:
+        parse_scorer(scorer)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scorer") from None
     items = load_qa(file, limit=limit)
     model = load_model(c.settings)
     window = c.settings.window or model.context_window

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..config import Settings
+from ..config import DEFAULT_SCORER, Settings
 from ..documents import Document
 from ..errors import SourceError
 from ..llm.base import Model
@@ -186,7 +186,7 @@ def run_cell(
         from ..pipelines.xl3m import xl3m
 
         concurrency = settings.concurrency if settings else 4
-        relevance = make_scorer(scorer or "certainty", model, concurrency=concurrency)
+        relevance = make_scorer(scorer or DEFAULT_SCORER, model, concurrency=concurrency)
         result = xl3m([document], needle.question, model, relevance, window=window)
         rank = needle_rank(result, haystack, lower_is_better=relevance.lower_is_better)
         kept = [document.text[s.start : s.end] for s in result.segments or () if s.selected]

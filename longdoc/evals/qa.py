@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from ..config import Settings
+from ..config import DEFAULT_SCORER, Settings
 from ..documents import Document
 from ..errors import ConfigError, ContextLengthExceeded, EmptyResponse, PipelineError
 from ..llm.base import Model
@@ -136,7 +136,7 @@ def truncate_answer(document: Document, question: str, model: Model, window: int
 
 
 def run_strategy(
-    strategy: str, item: QAItem, model: Model, *, settings: Settings, window: int, scorer: str = "certainty"
+    strategy: str, item: QAItem, model: Model, *, settings: Settings, window: int, scorer: str = DEFAULT_SCORER
 ) -> tuple[AnswerResult, str | None, float | None]:
     """(result, evidence text the answer was written from, kept fraction for truncate)."""
     document = Document.from_text(item.context, path=item.document_id)
@@ -163,7 +163,7 @@ def run_strategy(
 
 
 def score_row(
-    item: QAItem, strategy: str, model: Model, *, settings: Settings, window: int, scorer: str = "certainty"
+    item: QAItem, strategy: str, model: Model, *, settings: Settings, window: int, scorer: str = DEFAULT_SCORER
 ) -> QARow:
     """Answer one question with one strategy and score it; a document too long for the
     strategy becomes a `too_long` row, not an exception."""
@@ -243,7 +243,7 @@ def run_qa(
     *,
     settings: Settings,
     window: int,
-    scorer: str = "certainty",
+    scorer: str = DEFAULT_SCORER,
     out: Path | None = None,
     progress: Callable[[int, int, QARow, bool], None] | None = None,
 ) -> list[QARow]:

@@ -226,20 +226,14 @@ def plan_xl3m(
     for certainty, BM25's shortlist for hybrid, none for lexical) plus the answer call, and
     an upper bound on prompt tokens."""
     from ..retrieval.certainty import DEFAULT_SCORE_TOKENS
-    from ..retrieval.scorers import DEFAULT_HYBRID_CANDIDATES, SCORERS
+    from ..retrieval.scorers import selection_calls
     from ..splitters.segments import split_segments
 
-    if scorer not in SCORERS:
-        raise ConfigError(f"unknown scorer {scorer!r}; choose one of {', '.join(SCORERS)}")
     count = token_counter()
     budget = key_context_budget(window, question)
     size = max(8, min(segment_tokens, budget))
     segments = [s for doc in documents for s in split_segments(doc, tokens=size)]
-    scoring = {
-        "lexical": 0,
-        "certainty": len(segments),
-        "hybrid": min(len(segments), candidates or DEFAULT_HYBRID_CANDIDATES),
-    }[scorer]
+    scoring = selection_calls(scorer, len(segments), candidates=candidates)
     template = load_prompt("relevance")
     overhead = count((template.completion or template.user).replace("$segment", "").replace("$question", question))
     largest = sorted((s.tokens for s in segments), reverse=True)

@@ -1,13 +1,18 @@
 """The XL3M relevance measure: the model reads segment + question + an answer cue and
 generates a few tokens with top-k logprobs; the score is the mean entropy (nats) of those
 next-token distributions, renormalised over the top-k. Low entropy = the model is sure of its
-answer = the segment is relevant. Needs a backend that returns logprobs."""
+answer = the segment is relevant. Needs a backend that returns logprobs.
+
+`span="answer"` scores the answer's own tokens only: generation stops at the answer's end
+(its first line break), so a one-word answer is not averaged with the model's ramble after
+it, and fewer tokens are generated."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
 
 from ..documents import Chunk
 from ..errors import ConfigError, EmptyResponse, LogprobsUnsupported
@@ -31,6 +36,13 @@ know. I'm not sure."), over
 1st by a thin margin and 1 token 2nd-4th."""
 
 
+ANSWER_ENDS = ("\n", ". ")
+"""Where an answer ends for `span="answer"`: its line, or its first sentence (the base model
+often runs on after a full stop on the same line: "  It's teal.  It's a very ...")."""
+
+Span = Literal["all", "answer"]
+
+
 def token_entropy(top: Sequence[tuple[str, float]]) -> float:
     """Entropy (nats) of one next-token distribution known only by its top-k logprobs,
     renormalised over those k."""
@@ -49,6 +61,43 @@ def mean_entropy(logprobs: Sequence[TokenLogprob], top_k: int) -> float:
     return sum(values) / len(values) if values else math.log(max(2, top_k))
 
 
+def answer_tokens(logprobs: Sequence[TokenLogprob]) -> list[TokenLogprob]:
+    """The generated tokens that make up the answer: those starting before its end (the
+    first of ANSWER_ENDS in the generated text, its full stop counted as the answer's). A
+    server may or may not return the token that hit the stop sequence; either way it is
+    left out unless it also carries answer text."""
+    text = "".join(t.token for t in logprobs)
+    ends = [text.find(end) for end in ANSWER_ENDS if end in text]
+    cut = min(ends, default=len(text))
+    if cut < len(text) and text[cut] == ".":
+        cut += 1  # the full stop belongs to the answer
+    kept, offset = [], 0
+    for token in logprobs:
+        if offset >= cut:
+            break
+        if text[offset:cut].strip() or offset == 0:
+            kept.append(token)
+        offset += len(token.token)
+    return [t for t in kept if t.token.strip() or len(kept) == 1] or kept
+
+
+async def pooled(count: int, concurrency: int, job: Callable[[int], Awaitable[None]]) -> None:
+    """Run `job(0..count-1)` on at most `concurrency` workers (a fixed pool, not one task
+    per item); the first failure cancels the rest."""
+    next_index = iter(range(count))
+
+    async def worker() -> None:
+        for i in next_index:
+            await job(i)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, count))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+
+
 class CertaintyScorer:
     """The XL3M measure: mean top-k entropy of the first generated answer tokens when the
     model reads segment, question and answer cue (prompt `relevance`)."""
@@ -64,11 +113,17 @@ class CertaintyScorer:
         top_k: int = DEFAULT_TOP_K,
         tokens: int = DEFAULT_SCORE_TOKENS,
         prompt: str | PromptTemplate = "relevance",
+        span: Span = "all",
     ) -> None:
         if concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
         if not 2 <= top_k <= 20:
             raise ConfigError(f"top_k must be between 2 and 20, got {top_k}")
+        if span not in ("all", "answer"):
+            raise ConfigError(f"span must be 'all' or 'answer', got {span!r}")
+        self.span: Span = span
+        if span == "answer":
+            self.name = "answer"
         self.model = model
         self.concurrency = concurrency
         self.top_k = top_k
@@ -78,7 +133,8 @@ class CertaintyScorer:
 
     def request(self, segment: str, question: str) -> CompletionRequest:
         request = self.template.request(max_tokens=self.tokens, segment=segment, question=question)
-        return request.model_copy(update={"logprobs": self.top_k, "stop": ()})
+        stop = ANSWER_ENDS if self.span == "answer" else ()
+        return request.model_copy(update={"logprobs": self.top_k, "stop": stop})
 
     def entropy_of(self, completion: Completion) -> float:
         if completion.logprobs is None:
@@ -87,29 +143,29 @@ class CertaintyScorer:
                 "scorer needs; use --scorer lexical (BM25, no model) instead",
                 model=self.model.name,
             )
-        return mean_entropy(completion.logprobs, self.top_k)
+        tokens = answer_tokens(completion.logprobs) if self.span == "answer" else completion.logprobs
+        return mean_entropy(tokens, self.top_k)
+
+    async def entropy_for(self, request: CompletionRequest) -> float:
+        """The entropy of the model's reply to `request`; log(top_k) when it ended at once
+        (no distribution to read, no certainty)."""
+        try:
+            completion = await self.model.acomplete(request)
+        except EmptyResponse:
+            self.usage.calls += 1
+            return math.log(self.top_k)
+        self.usage.add(completion)
+        return self.entropy_of(completion)
+
+    async def score_one(self, segment: str, question: str) -> float:
+        return await self.entropy_for(self.request(segment, question))
 
     async def score(self, segments: Sequence[Chunk], question: str) -> list[float]:
-        """Scores in segment order; at most `concurrency` calls in flight (a fixed pool of
-        workers, not one task per segment)."""
-        scores: list[float | None] = [None] * len(segments)
-        next_index = iter(range(len(segments)))
+        """Scores in segment order; at most `concurrency` calls in flight."""
+        scores = [math.log(self.top_k)] * len(segments)
 
-        async def worker() -> None:
-            for i in next_index:
-                try:
-                    completion = await self.model.acomplete(self.request(segments[i].text, question))
-                except EmptyResponse:  # ended at once: no distribution to read, no certainty
-                    self.usage.calls += 1
-                    scores[i] = math.log(self.top_k)
-                    continue
-                self.usage.add(completion)
-                scores[i] = self.entropy_of(completion)
+        async def job(i: int) -> None:
+            scores[i] = await self.score_one(segments[i].text, question)
 
-        workers = [asyncio.create_task(worker()) for _ in range(min(self.concurrency, len(segments)))]
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            for task in workers:
-                task.cancel()
-        return [s if s is not None else math.log(self.top_k) for s in scores]
+        await pooled(len(segments), self.concurrency, job)
+        return scores

@@ -5,22 +5,34 @@ chosen by name.
 - `lexical`: Okapi BM25 (`retrieval.lexical`); no model, higher = relevant.
 - `hybrid`: BM25 picks the candidates, `certainty` re-ranks them; segments BM25 left out
   get the largest possible entropy, log(k), so they rank after every scored one.
+- `answer`: certainty over the answer's own tokens only (generation stops at its end).
+- `calibrated`: `answer` less the segment's question-free baseline (`retrieval.calibrated`).
+- `expanded`: BM25 with the model's guessed answer added to the query (`retrieval.expansion`).
+- `fusion`: reciprocal rank fusion of BM25 and `answer` (`retrieval.fusion`); `fusion=a+b`
+  fuses any of the others.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
 from ..documents import Chunk
 from ..errors import ConfigError
 from ..llm.base import Model, RunUsage
+from .calibrated import CalibratedScorer
 from .certainty import DEFAULT_SCORE_TOKENS, DEFAULT_TOP_K, CertaintyScorer
+from .expansion import ExpandedLexicalScorer
+from .fusion import FusionScorer
 from .lexical import LexicalScorer
 
-ScorerName = Literal["certainty", "lexical", "hybrid"]
-SCORERS: tuple[str, ...] = ("certainty", "lexical", "hybrid")
+SCORERS: tuple[str, ...] = ("certainty", "lexical", "hybrid", "answer", "calibrated", "expanded", "fusion")
+"""Scorer names `make_scorer` knows; `fusion=a+b` (any two or more of the others) too."""
+
+DEFAULT_FUSION = ("lexical", "answer")
+"""What plain `fusion` fuses."""
+
 
 DEFAULT_HYBRID_CANDIDATES = 8
 """Segments BM25 passes to the certainty re-rank in the hybrid scorer."""
@@ -64,6 +76,23 @@ class HybridScorer:
         return scores
 
 
+def parse_scorer(name: str) -> tuple[str, tuple[str, ...]]:
+    """(kind, fused members) of a scorer name; ConfigError for a name `make_scorer` would
+    not know."""
+    base, _, spec = name.partition("=")
+    if base not in SCORERS or (spec and base != "fusion"):
+        raise ConfigError(f"unknown scorer {name!r}; choose one of {', '.join(SCORERS)} (or fusion=a+b)")
+    if base != "fusion":
+        return base, ()
+    parts = tuple(p for p in spec.split("+") if p) if spec else DEFAULT_FUSION
+    for part in parts:
+        if part.startswith("fusion") or part not in SCORERS:
+            raise ConfigError(f"fusion members are scorers other than fusion, got {part!r} in {name!r}")
+    if len(parts) < 2:
+        raise ConfigError(f"a fusion needs at least two scorers: {name!r}")
+    return base, parts
+
+
 def make_scorer(
     name: str,
     model: Model | None = None,
@@ -73,12 +102,38 @@ def make_scorer(
     tokens: int = DEFAULT_SCORE_TOKENS,
     candidates: int = DEFAULT_HYBRID_CANDIDATES,
 ) -> SegmentScorer:
-    """The scorer called `name` (certainty, lexical, hybrid)."""
-    if name == "lexical":
+    """The scorer called `name` (one of SCORERS, or `fusion=a+b`)."""
+    base, parts = parse_scorer(name)
+    if base == "lexical":
         return LexicalScorer()
-    if name not in ("certainty", "hybrid"):
-        raise ConfigError(f"unknown scorer {name!r}; choose one of {', '.join(SCORERS)}")
+    if base == "fusion":
+        options = dict(concurrency=concurrency, top_k=top_k, tokens=tokens, candidates=candidates)
+        members = [make_scorer(p, model, **options) for p in parts]
+        return FusionScorer(members, name=name)
     if model is None:
         raise ConfigError(f"the {name} scorer needs a model")
-    certainty = CertaintyScorer(model, concurrency=concurrency, top_k=top_k, tokens=tokens)
-    return certainty if name == "certainty" else HybridScorer(certainty, candidates=candidates)
+    if base == "expanded":
+        return ExpandedLexicalScorer(model)
+    span = "answer" if base in ("answer", "calibrated") else "all"
+    certainty = CertaintyScorer(model, concurrency=concurrency, top_k=top_k, tokens=tokens, span=span)
+    if base == "calibrated":
+        return CalibratedScorer(certainty)
+    return HybridScorer(certainty, candidates=candidates) if base == "hybrid" else certainty
+
+
+def selection_calls(name: str, segments: int, *, candidates: int | None = None) -> int:
+    """Model calls the scorer `name` makes to score `segments` segments (for plans): none for
+    lexical, one (the guess) for expanded, one per segment for certainty and answer, two for
+    calibrated (its baselines may come from its cache), the shortlist for hybrid, and the
+    sum of its members for a fusion."""
+    base, parts = parse_scorer(name)
+    if base == "fusion":
+        return sum(selection_calls(p, segments, candidates=candidates) for p in parts)
+    return {
+        "lexical": 0,
+        "expanded": 1 if segments else 0,
+        "certainty": segments,
+        "answer": segments,
+        "calibrated": 2 * segments,
+        "hybrid": min(segments, candidates or DEFAULT_HYBRID_CANDIDATES),
+    }[base]

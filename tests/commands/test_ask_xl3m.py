@@ -53,9 +53,34 @@ def test_ask_xl3m_dry_run_plans_scoring_calls(tmp_path, capsys):
 
 def test_api_ask_xl3m_with_certainty(tmp_path):
     path = write_minutes(tmp_path)
-    result = api.ask(path, "What is the secret passcode for the vault?", strategy="xl3m",
+    result = api.ask(path, "What is the secret passcode for the vault?", strategy="xl3m", scorer="certainty",
                      settings=Settings(model="fake", window=1024, cache_dir=tmp_path / "c"))
     assert result.segments is not None
     best = min(result.segments, key=lambda s: s.score)
     assert best.selected and "7341-orchid" in path.read_text(encoding="utf-8")[best.start : best.end]
     assert result.usage.calls == len(result.segments) + 1
+
+
+def test_api_ask_xl3m_default_scorer_is_the_configured_one(tmp_path):
+    from longdoc.config import DEFAULT_SCORER
+    from longdoc.retrieval.scorers import selection_calls
+
+    path = write_minutes(tmp_path)
+    result = api.ask(path, "What is the secret passcode for the vault?", strategy="xl3m",
+                     settings=Settings(model="fake", window=1024, cache_dir=tmp_path / "c"))
+    assert result.segments is not None
+    assert result.usage.calls == selection_calls(DEFAULT_SCORER, len(result.segments)) + 1
+    assert any(s.selected and "7341-orchid" in path.read_text(encoding="utf-8")[s.start : s.end] for s in result.segments)
+
+
+def test_ask_xl3m_dry_run_knows_the_suite_scorers(tmp_path, capsys):
+    path = write_minutes(tmp_path)
+    base = ["ask", str(path), "What is the passcode?", "--strategy", "xl3m", "--model", "fake",
+            "--window", "1024", "--dry-run", "--json"]
+    calls = {}
+    for scorer in ("answer", "calibrated", "expanded", "fusion", "fusion=lexical+certainty"):
+        assert main([*base, "--scorer", scorer]) == 0
+        calls[scorer] = json.loads(capsys.readouterr().out)["calls"]
+    chunks = calls["answer"] - 1
+    assert calls == {"answer": chunks + 1, "calibrated": 2 * chunks + 1, "expanded": 2, "fusion": chunks + 1,
+                     "fusion=lexical+certainty": chunks + 1}

@@ -84,3 +84,54 @@ def test_eval_qa_json_and_resume(tmp_path, capsys):
     assert again["questions"] == data["questions"]
     assert len(out.read_text(encoding="utf-8").splitlines()) == 2
     assert main([*args, "--strategy", "guess"]) == 2
+
+
+def test_eval_needle_suite_json_rows_summary_and_resume(haystack, tmp_path, capsys):
+    essays, _ = haystack
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for n, (kind, sentence, question, answer) in enumerate([
+        ("one-word", "The lighthouse door is painted teal.", "What colour is the lighthouse door painted?", "teal"),
+        ("number", "The locker code in the garden is 6093.", "What is the locker code in the garden?", "6093"),
+    ]):
+        (suite / f"{n}.json").write_text(json.dumps({
+            "id": f"n{n}", "kind": kind, "needles": [sentence], "question": question, "answers": [answer],
+        }), encoding="utf-8")
+    rows = tmp_path / "rows.jsonl"
+    args = [
+        "eval", "needle", "--model", "fake", "--window", "1024", "--suite", str(suite), "--haystack", str(essays),
+        "--lengths", "2000", "--depths", "0,100", "--scorer", "lexical,fusion", "--select-only",
+        "--rows", str(rows), "--json",
+    ]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["rows"]) == 2 * 2 * 2
+    assert all(r["strategy"] == "select" and r["answered"] is None for r in data["rows"])
+    summary = {s["name"]: s for s in data["summary"]}
+    assert set(summary) == {"lexical", "fusion"}
+    assert summary["lexical"]["cells"] == 4 and summary["lexical"]["calls"] == 0
+    assert set(summary["lexical"]["by_kind"]) == {"one-word", "number"}
+    assert len(rows.read_text(encoding="utf-8").splitlines()) == 8
+    assert main(args) == 0  # every cell is in the rows file: nothing new is run
+    again = json.loads(capsys.readouterr().out)
+    assert again["rows"] == data["rows"]
+    assert len(rows.read_text(encoding="utf-8").splitlines()) == 8
+
+
+def test_eval_needle_suite_table_and_bad_scorer(haystack, tmp_path, capsys):
+    essays, _ = haystack
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "a.json").write_text(json.dumps({
+        "id": "a", "kind": "name", "needles": ["The ferry is captained by Margit Oyelaran."],
+        "question": "Who captains the ferry?", "answers": [["Margit Oyelaran", "Oyelaran"]],
+    }), encoding="utf-8")
+    base = ["eval", "needle", "--model", "fake", "--window", "1024", "--suite", str(suite), "--haystack", str(essays),
+            "--lengths", "2000", "--depths", "50"]
+    assert main([*base, "--scorer", "lexical", "--strategy", "xl3m,chain"]) == 0
+    out = capsys.readouterr().out
+    assert "per scorer" in out and "xl3m:lexical" in out and "chain" in out and "selected per needle kind" in out
+    assert main([*base, "--scorer", "lexical,bm26"]) != 0
+    (suite / "b.json").write_text(json.dumps({"id": "b", "kind": "name"}), encoding="utf-8")
+    assert main([*base, "--scorer", "lexical"]) != 0
+    assert "b.json" in capsys.readouterr().err
