@@ -154,7 +154,7 @@ def report(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], args: argpa
             "are a stratified sample because certainty reads every segment (the grid below has all 340 cells for "
             "the model-free scorers). Calls for one segment were sent back to back and shared between scorers "
             "(`SharedCalls`: a request asked by two scorers is sent once and charged to both, with its measured "
-            "seconds); see the cost note below for what that does to seconds.\n\n"
+            "seconds); the first paragraph says what that does to seconds.\n\n"
             + _scorer_table(summaries) + "\n\n**Per needle kind** (same sample):\n\n" + _kind_table(summaries)
         )
     offline = offline_fusions(selection, needles, args.window)

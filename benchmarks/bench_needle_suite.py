@@ -58,7 +58,9 @@ def main() -> None:
         "reported as the standalone cost per segment",
     )
     args = parser.parse_args()
-    args.command_line = [".venv/bin/python benchmarks/bench_needle_suite.py", *(shlex.quote(a) for a in sys.argv[1:])]
+    argv = sys.argv[1:]
+    shown = ["'(the note above)'" if i and argv[i - 1] == "--note" else shlex.quote(a) for i, a in enumerate(argv)]
+    args.command_line = [".venv/bin/python benchmarks/bench_needle_suite.py", *shown]
 
     needles = load_suite(args.suite)
     if not args.report_only:
