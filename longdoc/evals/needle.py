@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ..config import DEFAULT_SCORER, Settings
 from ..documents import Document
-from ..errors import SourceError
+from ..errors import InvalidValue, SourceError
 from ..llm.base import Model
 from ..results import AnswerResult
 from ..retrieval.scorers import make_scorer
@@ -76,7 +76,7 @@ def build_haystack(
     inserted at the sentence boundary at or before `depth` percent of the text (0 = start,
     100 = end)."""
     if not 0 <= depth <= 100:
-        raise ValueError(f"depth must be between 0 and 100, got {depth}")
+        raise InvalidValue(f"depth must be between 0 and 100, got {depth}", setting="depth", value=depth)
     enc = get_encoding(encoding)
     room = tokens - len(enc.encode_ordinary(needle))
     ids = enc.encode_ordinary(essays)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Literal
 
 from ..documents import Chunk
-from ..errors import ConfigError, EmptyResponse, LogprobsUnsupported
+from ..errors import ConfigError, EmptyResponse, InvalidValue, LogprobsUnsupported
 from ..llm.base import Completion, CompletionRequest, Model, RunUsage, TokenLogprob
 from ..prompts import PromptTemplate, load_prompt
 
@@ -47,7 +47,7 @@ def token_entropy(top: Sequence[tuple[str, float]]) -> float:
     """Entropy (nats) of one next-token distribution known only by its top-k logprobs,
     renormalised over those k."""
     if not top:
-        raise ValueError("no alternatives to compute an entropy from")
+        raise InvalidValue("no alternatives to compute an entropy from", setting="top", value=top)
     peak = max(lp for _, lp in top)
     weights = [math.exp(lp - peak) for _, lp in top]
     total = sum(weights)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..documents import Chunk, Document
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidValue
 from ..llm.base import RunUsage
 from ..results import SegmentScore
 from ..splitters.segments import (
@@ -28,7 +28,11 @@ def select_segments(
     """The best-scoring segments whose tokens together fit `budget` (ties go to the earlier
     segment; a segment that does not fit is skipped for smaller ones after it)."""
     if len(segments) != len(scores):
-        raise ValueError("one score per segment is needed")
+        raise InvalidValue(
+            f"one score per segment is needed: {len(scores)} scores for {len(segments)} segments",
+            setting="scores",
+            value=len(scores),
+        )
     sign = 1.0 if lower_is_better else -1.0
     order = sorted(range(len(segments)), key=lambda i: (sign * scores[i], i))
     chosen = [False] * len(segments)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...errors import SourceError
+from ...errors import InvalidValue, SourceError
 from ...tokens import DEFAULT_ENCODING, get_encoding
 from .suite import SuiteNeedle
 
@@ -55,7 +55,7 @@ def build_suite_haystack(
     """`tokens` tokens in all: the essays' opening with the needle's sentences and
     distractors inserted at sentence boundaries (see `needle_depths`, `distractor_depths`)."""
     if not 0 <= depth <= 100:
-        raise ValueError(f"depth must be between 0 and 100, got {depth}")
+        raise InvalidValue(f"depth must be between 0 and 100, got {depth}", setting="depth", value=depth)
     enc = get_encoding(encoding)
     placed_needles = list(zip(needle_depths(depth, len(needle.needles)), needle.needles, strict=True))
     placed_distractors = list(zip(distractor_depths(depth, len(needle.distractors)), needle.distractors, strict=True))
