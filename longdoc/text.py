@@ -12,6 +12,7 @@ repetition filter relies on that).
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 """A run of letters or digits (underscore splits words: `max_tokens` is two)."""
@@ -206,16 +207,7 @@ def sentence_ends(text: str, *, lines: bool = False) -> list[int]:
 
 def sentence_spans(text: str, *, lines: bool = False) -> list[tuple[int, int]]:
     """Character spans of the sentences of `text`, whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for end in [*sentence_ends(text, lines=lines), len(text)]:
-        piece = text[start:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((start + lead, start + lead + len(stripped)))
-        start = max(start, end)
-    return spans
+    return _trimmed_spans(text, sentence_ends(text, lines=lines))
 
 
 def sentences(text: str, *, lines: bool = True) -> list[str]:
@@ -244,12 +236,19 @@ def last_sentence_end(text: str) -> int | None:
 
 def line_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the non-blank lines of `text` (for code), whitespace trimmed."""
+    return _trimmed_spans(text, list(accumulate(len(line) for line in text.splitlines(keepends=True))))
+
+
+def _trimmed_spans(text: str, cuts: list[int]) -> list[tuple[int, int]]:
+    """The non-blank pieces of `text` between ascending `cuts`, each without the whitespace
+    around it, as (start, end)."""
     spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
+    start = 0
+    for end in [*cuts, len(text)]:
+        piece = text[start:end]
+        stripped = piece.strip()
         if stripped:
-            lead = len(line) - len(line.lstrip())
-            spans.append((pos + lead, pos + lead + len(stripped)))
-        pos += len(line)
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + lead + len(stripped)))
+        start = max(start, end)
     return spans
