@@ -50,22 +50,40 @@ def _pieces(text: str, start: int, end: int, limit: int, count) -> list[tuple[in
 
 def _cut_long(text: str, start: int, end: int, limit: int, count) -> list[tuple[int, int, int]]:
     """Cut text[start:end] at spaces into pieces of at most `limit` tokens; a run with no
-    space that is still too long is cut by characters."""
+    space that is still too long is cut by characters. Each piece's last space is found by
+    galloping then bisecting over the spaces, so a long table row with no sentence end costs
+    O(log n) counts per piece, not one per word."""
     cuts = [m.end() for m in _SPACE.finditer(text, start, end) if m.end() < end] + [end]
     out: list[tuple[int, int, int]] = []
     s, k = start, 0
+
+    def fits(i: int) -> bool:
+        return count(text[s : cuts[i]]) <= limit
+
     while s < end:
-        best = None
-        while k < len(cuts) and count(text[s : cuts[k]]) <= limit:
-            best = cuts[k]
-            k += 1
-        if best is None:  # no space within the limit: cut by characters
+        if not fits(k):  # no space within the limit: cut by characters
             e = s + 1
             while e < end and count(text[s : e + 1]) <= limit:
                 e += 1
             best = e
             while k < len(cuts) and cuts[k] <= best:
                 k += 1
+        else:
+            fitting, step, failing = k, 1, len(cuts)
+            while fitting + step < len(cuts):
+                if not fits(fitting + step):
+                    failing = fitting + step
+                    break
+                fitting += step
+                step *= 2
+            while failing - fitting > 1:
+                middle = (fitting + failing) // 2
+                if fits(middle):
+                    fitting = middle
+                else:
+                    failing = middle
+            best = cuts[fitting]
+            k = fitting + 1
         out.append((s, best, count(text[s:best])))
         s = best
     return out
