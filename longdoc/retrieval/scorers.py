@@ -8,6 +8,7 @@ chosen by name.
 - `answer`: certainty over the answer's own tokens only (generation stops at its end).
 - `calibrated`: `answer` less the segment's question-free baseline (`retrieval.calibrated`).
 - `expanded`: BM25 with the model's guessed answer added to the query (`retrieval.expansion`).
+- `dense`: cosine similarity of sentence-encoder vectors (`retrieval.dense`); no model call.
 - `fusion`: reciprocal rank fusion of BM25 and `answer` (`retrieval.fusion`); `fusion=a+b`
   fuses any of the others.
 """
@@ -22,12 +23,15 @@ from ..documents import Chunk
 from ..errors import ConfigError
 from ..llm.base import Model, RunUsage
 from .calibrated import CalibratedScorer
+from .dense import DenseScorer
 from .certainty import DEFAULT_SCORE_TOKENS, DEFAULT_TOP_K, CertaintyScorer
 from .expansion import ExpandedLexicalScorer
 from .fusion import FusionScorer
 from .lexical import LexicalScorer
 
-SCORERS: tuple[str, ...] = ("certainty", "lexical", "hybrid", "answer", "calibrated", "expanded", "fusion")
+SCORERS: tuple[str, ...] = (
+    "certainty", "lexical", "dense", "hybrid", "answer", "calibrated", "expanded", "fusion"
+)
 """Scorer names `make_scorer` knows; `fusion=a+b` (any two or more of the others) too."""
 
 DEFAULT_FUSION = ("lexical", "answer")
@@ -106,6 +110,8 @@ def make_scorer(
     base, parts = parse_scorer(name)
     if base == "lexical":
         return LexicalScorer()
+    if base == "dense":
+        return DenseScorer()
     if base == "fusion":
         options = dict(concurrency=concurrency, top_k=top_k, tokens=tokens, candidates=candidates)
         members = [make_scorer(p, model, **options) for p in parts]
@@ -131,6 +137,7 @@ def selection_calls(name: str, segments: int, *, candidates: int | None = None) 
         return sum(selection_calls(p, segments, candidates=candidates) for p in parts)
     return {
         "lexical": 0,
+        "dense": 0,
         "expanded": 1 if segments else 0,
         "certainty": segments,
         "answer": segments,
