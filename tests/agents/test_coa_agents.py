@@ -249,3 +249,25 @@ def test_a_think_block_is_not_part_of_a_chat_answer(rendering):
     if rendering == "chat":
         assert result.answer == "The passkey is **71432**.\n- found in notes.txt"
     assert "<think>" not in result.answer
+
+
+PARAPHRASE_CHUNK = (
+    "The shop kept long hours in winter. Its owner kept a ledger of every sale. "
+    "Customers kept coming back for the bread. The violin that belonged to my grandmother "
+    "sits wrapped in a wool blanket beneath the spare bed. A storm kept the ferries in port. "
+    "The baker kept the ovens warm all night."
+)
+
+
+def test_question_evidence_keeps_a_paraphrased_answer_that_shares_no_words():
+    _, chunk = chunk_of(PARAPHRASE_CHUNK)
+    question = "Where is the fiddle inherited from a nan kept?"
+    texts = [ev.text for ev in select_evidence(chunk, mode="question", query=question)]
+    # four sentences share "kept" with the question; the one that answers it shares nothing
+    assert any("violin" in t for t in texts) and len(texts) == 3
+
+
+def test_question_evidence_without_a_question_or_relevance_keeps_nothing():
+    _, chunk = chunk_of("The weather was mild. Nothing happened that week.")
+    assert select_evidence(chunk, mode="question", query="") == []
+    assert select_evidence(chunk, mode="question", query="What is the code of the tool locker?") == []
