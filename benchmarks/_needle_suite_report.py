@@ -123,6 +123,16 @@ def offline_fusions(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], wi
     )
 
 
+def model_free(name: str) -> bool:
+    """Scorers that call no model but once per question (expanded's guess): their cells cover
+    the whole grid, not a sample."""
+    from longdoc.retrieval.scorers import parse_scorer
+
+    base, members = parse_scorer(name)
+    return all(m in ("lexical", "expanded", "dense") for m in members) if base == "fusion" else base in (
+        "lexical", "expanded", "dense")
+
+
 def _loads(rows: Sequence[SuiteRow]) -> str:
     loads = [r.load for r in rows if r.load is not None]
     return f"{min(loads):.1f}-{max(loads):.1f}" if loads else "-"
@@ -147,7 +157,7 @@ def report(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], args: argpa
         + "`selected` = every needle sentence is whole in the key context; `mean rank` = rank of the segment "
         "holding a needle sentence among all segments (1 = most relevant)."
     )
-    if sample:
+    if sample and not all(model_free(name) for name in scorers):
         summaries = summarize(sample_rows, kinds=KINDS)
         parts.append(
             f"**Every scorer on the same sample** ({len(sample)} cells: {_grid_text(sample)}). Model-scored cells "
@@ -160,16 +170,18 @@ def report(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], args: argpa
     offline = offline_fusions(selection, needles, args.window)
     if offline:
         parts.append(offline)
-    full = [r for r in selection if r.scorer in ("lexical", "expanded")]
+    full = [r for r in selection if r.scorer and model_free(r.scorer)]
     if full:
+        free = sorted({r.scorer for r in full})
         summaries = summarize(full, kinds=KINDS)
         parts.append(
             f"**Model-free scorers over the full grid** ({len({_cell(r) for r in full})} cells: every needle at "
             f"{', '.join(str(n // 1000) + 'k' for n in sorted({r.tokens for r in full}))} tokens and depths "
             f"{', '.join(f'{d:g}' for d in sorted({r.depth for r in full}))}; expanded makes one call per question, "
-            "kept for the question's later cells):\n\n"
+            "kept for the question's later cells; seconds count model calls only, the sentence encoder's CPU time "
+            "is measured in section selection-nq):\n\n"
             + _scorer_table(summaries) + "\n\n" + _kind_table(summaries) + "\n\nPer length:\n\n"
-            + _length_table(full, ["lexical", "expanded"])
+            + _length_table(full, free)
         )
     answers = [r for r in rows if r.strategy == "xl3m"]
     if answers:

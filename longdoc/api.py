@@ -136,8 +136,9 @@ async def aask(
 
     `settings` default to the environment (the embedded model with no endpoint set);
     `model` overrides the one the settings name. `chunks` skips splitting (they must fit
-    the budget). `progress` is called after every model call. `scorer` (xl3m only):
-    certainty, lexical or hybrid. Cancelled, the run starts no further model call.
+    the budget). `progress` is called after every model call. `scorer` (xl3m only): a
+    name `longdoc.retrieval.make_scorer` knows; the default fuses BM25 and the sentence
+    encoder and calls no model. Cancelled, the run starts no further model call.
     """
     if strategy == "xl3m":
         return await _aask_xl3m(source, question, scorer=scorer, settings=settings, model=model)

@@ -14,8 +14,9 @@ STRATEGY_HELP = (
     "(the most relevant segments, see --scorer)."
 )
 SCORER_HELP = (
-    f"For xl3m: {DEFAULT_SCORER} (default), or any of certainty (model entropy), lexical (BM25, no "
-    "model), hybrid, answer, calibrated, expanded, fusion, fusion=a+b (see README)."
+    f"For xl3m: {DEFAULT_SCORER} (default: BM25 and sentence-encoder ranks fused, no model call), or "
+    "any of lexical (BM25), dense (sentence encoder), certainty (model entropy), hybrid, answer, "
+    "calibrated, expanded, fusion, fusion=a+b (see README)."
 )
 
 

@@ -57,7 +57,7 @@ def needle_command(
     lengths: Annotated[str | None, typer.Option("--lengths", help=f"Haystack sizes in tokens, comma-separated [default: {DEFAULT_LENGTHS}; with --suite {SUITE_LENGTHS}].", show_default=False)] = None,
     depths: Annotated[str, typer.Option("--depths", help="Needle depths in percent (0 = start), comma-separated.")] = DEFAULT_DEPTHS,
     strategy: Annotated[str, typer.Option("--strategy", help="xl3m, chain and/or hierarchical, comma-separated.")] = "xl3m",
-    scorer: Annotated[str | None, typer.Option("--scorer", help=f"Scorers for xl3m, comma-separated, from: certainty, lexical, hybrid, answer, calibrated, expanded, fusion (or fusion=a+b) [default: {DEFAULT_SCORERS}; with --suite all].", show_default=False)] = None,
+    scorer: Annotated[str | None, typer.Option("--scorer", help=f"Scorers for xl3m, comma-separated, from: certainty, lexical, dense, hybrid, answer, calibrated, expanded, fusion (or fusion=a+b) [default: {DEFAULT_SCORERS}; with --suite all].", show_default=False)] = None,
     haystack: Annotated[Path | None, typer.Option("--haystack", help="Folder of .txt essays (default: the shared Paul Graham essays).")] = None,
     needle_config: Annotated[Path | None, typer.Option("--needle-config", help="needle_config.json with the needle and its question.")] = None,
     suite: Annotated[Path | None, typer.Option("--suite", help="Folder of needle files (one JSON per needle, e.g. benchmarks/needles/suite): run them all.")] = None,

@@ -224,7 +224,7 @@ def plan_xl3m(
 ) -> ChainPlan:
     """What an xl3m run would do, with no model call: segments, scoring calls (all segments
     for certainty, BM25's shortlist for hybrid, none for lexical) plus the answer call, and
-    an upper bound on prompt tokens."""
+    an upper bound on prompt tokens. The dense encoder's CPU work is not a model call."""
     from ..retrieval.certainty import DEFAULT_SCORE_TOKENS
     from ..retrieval.scorers import selection_calls
     from ..splitters.segments import split_segments
@@ -245,7 +245,7 @@ def plan_xl3m(
         window=window,
         chunk_tokens=size,
         notes_cap=budget,
-        worker_output=DEFAULT_SCORE_TOKENS if scorer != "lexical" else 0,
+        worker_output=DEFAULT_SCORE_TOKENS if scoring else 0,
         manager_output=MANAGER_OUTPUT_QUESTION,
         document_tokens=sum(count(d.text) for d in documents),
         chunks=len(segments),

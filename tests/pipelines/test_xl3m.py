@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from longdoc.config import Settings
+from longdoc.config import DEFAULT_SCORER, Settings
 from longdoc.documents import Document
 from longdoc.errors import ConfigError
 from longdoc.llm.fake import FakeModel
-from longdoc.pipelines.xl3m import key_context_budget, xl3m
+from longdoc.pipelines.xl3m import key_context_budget, plan_xl3m, xl3m
 from longdoc.retrieval.scorers import make_scorer
 
 FILLER = (
@@ -30,7 +30,7 @@ def write_haystack(tmp_path, paragraphs: int = 60, needle_at: int = 40) -> Docum
     return Document.from_text(path.read_text(encoding="utf-8"), path=str(path))
 
 
-@pytest.mark.parametrize("scorer", ["lexical", "certainty", "hybrid"])
+@pytest.mark.parametrize("scorer", ["lexical", "dense", DEFAULT_SCORER, "certainty", "hybrid"])
 def test_xl3m_selects_the_needle_and_answers_from_it(tmp_path, scorer):
     doc = write_haystack(tmp_path)
     model = FakeModel(context_window=1024)
@@ -51,6 +51,8 @@ def test_xl3m_selects_the_needle_and_answers_from_it(tmp_path, scorer):
     assert budget > 0
     scored = {
         "lexical": 0,
+        "dense": 0,
+        DEFAULT_SCORER: 0,
         "certainty": len(result.segments),
         "hybrid": sum(s.score < round(math.log(10), 6) for s in result.segments),  # BM25's shortlist only
     }[scorer]
@@ -58,6 +60,13 @@ def test_xl3m_selects_the_needle_and_answers_from_it(tmp_path, scorer):
     if scorer == "hybrid":
         assert 1 <= scored <= 4
     assert {"select_s", "answer_s", "total_s"} <= set(result.timings)
+
+
+def test_the_default_scorer_plans_no_scoring_call(tmp_path):
+    doc = write_haystack(tmp_path)
+    plan = plan_xl3m([doc], QUESTION, DEFAULT_SCORER, window=1024, segment_tokens=120)
+    assert plan.calls == 1 and plan.worker_output == 0 and plan.chunks > 10
+    assert plan_xl3m([doc], QUESTION, "certainty", window=1024, segment_tokens=120).calls == plan.chunks + 1
 
 
 def test_certainty_scores_the_needle_segment_lowest(tmp_path):
