@@ -27,10 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _results import markdown_table, write_section
 
-from longdoc.agents import evidence as evidence_module
 from longdoc.agents.evidence import select_evidence
-from longdoc.embedding import SentenceEncoder
 from longdoc.documents import Document
+from longdoc.embedding import SentenceEncoder
 from longdoc.evals.qa_data import parse_record
 from longdoc.pipelines.xl3m import key_context_budget
 from longdoc.retrieval import aselect_key_context, make_scorer
@@ -98,13 +97,13 @@ async def measure(questions, scorers: list[str], windows: list[int]) -> tuple[di
 @contextlib.contextmanager
 def similarity_off(off: bool):
     """select_evidence as it was before the encoder: shared words only."""
-    original = evidence_module._similarities
+    original = SentenceEncoder.similarities
     if off:
-        evidence_module._similarities = lambda query, sentences: [0.0] * len(sentences)
+        SentenceEncoder.similarities = lambda self, query, texts: [0.0] * len(texts)
     try:
         yield
     finally:
-        evidence_module._similarities = original
+        SentenceEncoder.similarities = original
 
 
 def encoder_throughput(questions) -> list[list[object]]:

@@ -135,13 +135,14 @@ def select_evidence(
         return []
     line_of = _line_counter(chunk)
     scored: list[tuple[float, int, int]] = []
+    pinned: tuple[int, int] | None = None
     if mode == "question":
         wanted = content_words(query)
         noted = content_words(note)
         noted_numbers = numbers(note)
-        similar = _similarities(query, [chunk.text[s:e] for s, e in spans])
-        for (start, end), similarity in zip(spans, similar, strict=True):
-            sentence = chunk.text[start:end]
+        sentences = [chunk.text[s:e] for s, e in spans]
+        similar = shared_encoder().similarities(query, sentences) if query.strip() else [0.0] * len(spans)
+        for (start, end), sentence, similarity in zip(spans, sentences, similar, strict=True):
             words = content_words(sentence)
             score = 2.0 * len(words & wanted) + len(words & noted)
             score += 2.0 * len(numbers(sentence) & noted_numbers)
@@ -149,11 +150,8 @@ def select_evidence(
             score += SIMILARITY_WEIGHT * max(0.0, similarity - SIMILARITY_FLOOR)
             if score > 0:
                 scored.append((score, start, end))
-        if similar and max(similar) >= SIMILAR_ENOUGH:
-            closest = spans[max(range(len(spans)), key=lambda i: similar[i])]
-            best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
-            if closest not in [(s, e) for _, s, e in best]:  # meaning outranked by shared words
-                scored = [t for t in best[: limit - 1] if limit > 1] + [t for t in scored if (t[1], t[2]) == closest]
+        if max(similar) >= SIMILAR_ENOUGH:  # kept even when shared words outrank it
+            pinned = spans[max(range(len(spans)), key=similar.__getitem__)]
     elif mode == "repository":
         prose_seen = False
         for n, (start, end) in enumerate(spans):
@@ -179,16 +177,8 @@ def select_evidence(
             names = {m.group() for m in re.finditer(r"(?<![.!?]\s)\b[A-Z][a-z]{2,}", sentence)}
             centrality = sum(freq[w] - 1 for w in words) / math.sqrt(len(words))
             scored.append((centrality + 1.5 * len(names), start, end))
-    best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
+    best = sorted(scored, key=lambda t: ((t[1], t[2]) != pinned, -t[0], t[1]))[:limit]
     return [_evidence(chunk, s, e, score, line_of) for score, s, e in sorted(best, key=lambda t: t[1])]
-
-
-def _similarities(query: str, sentences: list[str]) -> list[float]:
-    """Cosine similarity of each sentence to the query (none without a query)."""
-    if not query.strip() or not sentences:
-        return [0.0] * len(sentences)
-    vectors = shared_encoder().encode([query, *sentences])
-    return [float(v) for v in vectors[1:] @ vectors[0]]
 
 
 def evidence_for_note(chunk: Chunk, note: str, *, query: str = "", limit: int = MAX_EVIDENCE) -> list[Evidence]:

@@ -99,13 +99,13 @@ class SentenceEncoder:
         """One unit vector per text, shape (len(texts), 384)."""
         import numpy as np
 
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
         with self._lock:
             if self._session is None:
                 self._load()
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
             fresh = dict(zip(missing, self._run(missing), strict=True)) if missing else {}
-            if not texts:
-                return np.zeros((0, DIMENSION), dtype=np.float32)
             found = np.stack([fresh[t] if t in fresh else self._cache[t] for t in texts])
             for text in texts:
                 if text in fresh:
@@ -114,6 +114,13 @@ class SentenceEncoder:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return found
+
+    def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Cosine similarity of each text to `query`."""
+        if not texts:
+            return []
+        vectors = self.encode([query, *texts])
+        return [float(v) for v in vectors[1:] @ vectors[0]]
 
     def _run(self, texts: list[str]) -> list[np.ndarray]:
         import numpy as np

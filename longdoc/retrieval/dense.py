@@ -1,5 +1,5 @@
 """Dense relevance: the cosine similarity of the question to each segment's best passage,
-both encoded by the sentence encoder (`retrieval.encoder`). No language-model call.
+both encoded by the sentence encoder (`longdoc.embedding`). No language-model call.
 
 A segment is scored by its best passage, not by one vector for the whole segment: a
 needle is one or two sentences among hundreds, and averaging them into a segment's vector
@@ -10,11 +10,12 @@ needle suite and found the answer for 4 more of 105 held-out questions under the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from ..documents import Chunk
-from ..text import sentence_spans, words
 from ..embedding import SentenceEncoder, shared_encoder
+from ..text import sentence_spans, words
 
 MIN_PASSAGE_WORDS = 3
 """Shorter sentences ("Why?", a heading) join the next one rather than stand alone."""
@@ -50,20 +51,14 @@ class DenseScorer:
         self.encoder = encoder or shared_encoder()
 
     def score_sync(self, segments: Sequence[Chunk], question: str) -> list[float]:
-        if not segments:
-            return []
         units = [passages(s.text) for s in segments]
-        flat = [p for u in units for p in u]
-        vectors = self.encoder.encode([question, *flat])
-        similarity = vectors[1:] @ vectors[0]
+        similarity = self.encoder.similarities(question, [p for u in units for p in u])
         scores: list[float] = []
         at = 0
         for u in units:
-            scores.append(float(similarity[at : at + len(u)].max()) if u else -1.0)
+            scores.append(max(similarity[at : at + len(u)], default=-1.0))
             at += len(u)
         return scores
 
     async def score(self, segments: Sequence[Chunk], question: str) -> list[float]:
-        import asyncio
-
         return await asyncio.to_thread(self.score_sync, segments, question)

@@ -23,8 +23,8 @@ from ..documents import Chunk
 from ..errors import ConfigError
 from ..llm.base import Model, RunUsage
 from .calibrated import CalibratedScorer
-from .dense import DenseScorer
 from .certainty import DEFAULT_SCORE_TOKENS, DEFAULT_TOP_K, CertaintyScorer
+from .dense import DenseScorer
 from .expansion import ExpandedLexicalScorer
 from .fusion import FusionScorer
 from .lexical import LexicalScorer
