@@ -182,7 +182,26 @@ def is_abbreviation(text: str, mark: int) -> bool:
     word = text[start:mark].strip(".")
     if not word:
         return False
-    return word.replace(".", "").lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper())
+    if word.replace(".", "").lower() in ABBREVIATIONS:
+        return True
+    return len(word) == 1 and word.isupper() and _may_be_initial(text, start)
+
+
+NAME_LEADERS = frozenset(["by", "and", "with", "to", "from", "of", "for", "dear", "said", "wrote"])
+"""Lower-case words a person's initial often follows ("by J. Smith")."""
+
+
+def _may_be_initial(text: str, start: int) -> bool:
+    """Whether the lone capital at `text[start]` can be a name's initial, judged by the word
+    before it (never by what follows, so a sentence end does not wait for the next words):
+    it is after a capitalised word, an abbreviation or another initial ("Mr. J.", "George W."),
+    at the text's start, or after a word that introduces names; after another lower-case word
+    it is a label that ends the sentence ("do it in B.", "plan B.", "vitamin C.")."""
+    before = re.search(r"(\S+)\s+$", text[max(0, start - 40) : start])
+    if before is None:
+        return True
+    word = before.group(1).strip("\"'\u201c\u2018([,;:")
+    return not word or not word[0].islower() or word.lower() in NAME_LEADERS
 
 
 def _ends_here(text: str, match: re.Match[str]) -> bool:

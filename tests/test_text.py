@@ -102,3 +102,15 @@ def test_sentences_rejoin_to_the_text_and_spans_are_trimmed(text):
         assert text[a:b] == text[a:b].strip() and a < b
     ends = sentence_ends(text)
     assert ends == sorted(set(ends)) and all(0 < e <= len(text) for e in ends)
+
+
+def test_a_lone_capital_after_a_lower_case_word_ends_the_sentence():
+    text = "You can write it in B.  The violin sits under the bed. A book by J. Smith sold. George W. Bush spoke."
+    assert spans_text(text, sentence_spans(text)) == [
+        "You can write it in B.",
+        "The violin sits under the bed.",
+        "A book by J. Smith sold.",
+        "George W. Bush spoke.",
+    ]
+    prefix = text[: text.index("The violin")]
+    assert sentence_ends(prefix) == [e for e in sentence_ends(text) if e <= len(prefix)]
