@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -69,6 +69,9 @@ class Evidence(BaseModel):
     end: int
     lines: tuple[int, int]
     score: float = 0.0
+    similarity: float = 0.0
+    """Cosine similarity in meaning to the question (question mode; 0.0 otherwise): what
+    lets the notes keep a paraphrased answer that shares no word with the question."""
 
 
 def supports(sentence: str, note_words: set[str]) -> bool:
@@ -78,7 +81,9 @@ def supports(sentence: str, note_words: set[str]) -> bool:
     return shared >= 3 or (shared >= 2 and shared * 2 >= len(content_words(sentence)))
 
 
-def _evidence(chunk: Chunk, start: int, end: int, score: float, line_of: Callable[[int], int]) -> Evidence:
+def _evidence(
+    chunk: Chunk, start: int, end: int, score: float, line_of: Callable[[int], int], similarity: float = 0.0
+) -> Evidence:
     end = min(end, start + MAX_SENTENCE_CHARS)
     text = " ".join(chunk.text[start:end].split())
     return Evidence(
@@ -87,6 +92,7 @@ def _evidence(chunk: Chunk, start: int, end: int, score: float, line_of: Callabl
         end=chunk.start + end,
         lines=(line_of(start), line_of(max(start, end - 1))),
         score=score,
+        similarity=similarity,
     )
 
 
@@ -136,12 +142,14 @@ def select_evidence(
     line_of = _line_counter(chunk)
     scored: list[tuple[float, int, int]] = []
     pinned: tuple[int, int] | None = None
+    similarity_at: dict[int, float] = {}
     if mode == "question":
         wanted = content_words(query)
         noted = content_words(note)
         noted_numbers = numbers(note)
         sentences = [chunk.text[s:e] for s, e in spans]
         similar = shared_encoder().similarities(query, sentences) if query.strip() else [0.0] * len(spans)
+        similarity_at = {start: float(sim) for (start, _), sim in zip(spans, similar, strict=True)}
         for (start, end), sentence, similarity in zip(spans, sentences, similar, strict=True):
             words = content_words(sentence)
             score = 2.0 * len(words & wanted) + len(words & noted)
@@ -178,7 +186,10 @@ def select_evidence(
             centrality = sum(freq[w] - 1 for w in words) / math.sqrt(len(words))
             scored.append((centrality + 1.5 * len(names), start, end))
     best = sorted(scored, key=lambda t: ((t[1], t[2]) != pinned, -t[0], t[1]))[:limit]
-    return [_evidence(chunk, s, e, score, line_of) for score, s, e in sorted(best, key=lambda t: t[1])]
+    return [
+        _evidence(chunk, s, e, score, line_of, similarity_at.get(s, 0.0))
+        for score, s, e in sorted(best, key=lambda t: t[1])
+    ]
 
 
 def evidence_for_note(chunk: Chunk, note: str, *, query: str = "", limit: int = MAX_EVIDENCE) -> list[Evidence]:
@@ -217,6 +228,19 @@ def is_grounded(note: str, *, sources: list[str]) -> bool:
         return False
     known = content_words(material)
     return len(words & known) * 2 >= len(words)
+
+
+def best_for_question(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Evidence for a question, best first: the highest score, then the sentence closest in
+    meaning to the question when it is similar enough and not that one (a paraphrased
+    answer scores low on shared words), then the rest by score."""
+    by_score = sorted(evidence, key=lambda ev: -ev.score)
+    if not by_score:
+        return []
+    closest = max(by_score, key=lambda ev: ev.similarity)
+    if closest is by_score[0] or closest.similarity < SIMILAR_ENOUGH:
+        return by_score
+    return [by_score[0], closest, *(ev for ev in by_score[1:] if ev is not closest)]
 
 
 def entry_relevance(entry_note: str, evidence: list[Evidence], query: str) -> float:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from .evidence import Evidence
+from .evidence import SIMILAR_ENOUGH, Evidence, best_for_question
 from .notes import NoteEntry
 
 README = re.compile(r"^readme(?:\.[a-z]+)?$", re.IGNORECASE)
@@ -50,13 +50,15 @@ def _is_prose(ev: Evidence) -> bool:
 
 
 def question_answer(entries: Sequence[NoteEntry]) -> str:
-    """The best evidence: the top sentence and another within a quarter of its score."""
-    best = sorted((ev for e in entries for ev in e.evidence), key=lambda ev: -ev.score)
+    """The best evidence: the top sentence, and the one closest in meaning to the question
+    or else another within a quarter of the top score (see `best_for_question`)."""
+    best = best_for_question([ev for e in entries for ev in e.evidence])
     if best:
         # Within a quarter of the best score; written so that the best piece is always
         # kept, whatever the sign of the scores.
         floor = best[0].score - 0.25 * abs(best[0].score)
-        return " ".join(ev.text for ev in [ev for ev in best if ev.score >= floor][:2])
+        second = [ev for ev in best[1:2] if ev.score >= floor or ev.similarity >= SIMILAR_ENOUGH]
+        return " ".join(ev.text for ev in [best[0], *second])
     notes = [e.note for e in sorted(entries, key=lambda e: -e.relevance) if e.note]
     return notes[0] if notes else "The document does not say."
 

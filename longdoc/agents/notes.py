@@ -14,11 +14,17 @@ from pydantic import BaseModel, ConfigDict
 
 from ..text import content_words
 from ..tokens import TokenCounter
-from .evidence import Evidence, Mode, supports
+from .evidence import SIMILAR_ENOUGH, Evidence, Mode, supports
 from .fitting import longest_fitting
 
 RECENT_ENTRIES = 3
 """Entries a summary worker's view of the notes draws on: the last few parts read."""
+
+CLOSEST_KEPT = 3
+"""Evidence sentences closest in meaning to the question that the notes keep first, whatever
+their shared words: a paraphrased answer scores low on words, and in a long document many
+sentences sharing a common word of the question ("during", "kept") would push it out.
+Three leave room for a two-part answer and a near miss."""
 
 
 class NoteEntry(BaseModel):
@@ -82,6 +88,15 @@ class Notes(BaseModel):
         return Notes(
             entries=(*earlier, *latest), text=text, tokens=counter(text) if text else 0, quotes=False
         )
+
+    def view(self, cap: int, counter: TokenCounter, mode: Mode) -> str:
+        """What a worker reads of the notes within `cap` tokens: for a question the most
+        relevant pieces (the manager still reads them all), for a summary the latest."""
+        if mode != "question":
+            return self.recent(cap, counter)
+        if self.tokens <= cap:
+            return self.text
+        return render_entries(self.entries, cap=cap, counter=counter, mode=mode, quotes=self.quotes)[1]
 
     def recent(self, cap: int, counter: TokenCounter) -> str:
         """The latest entries rendered within `cap` tokens: what a summary worker reads to
@@ -172,14 +187,38 @@ def _spread(
     return set(kept)
 
 
+def _closest_evidence(entries: tuple[NoteEntry, ...], cap: int, counter: TokenCounter) -> set[tuple[int, int]]:
+    """(entry, piece order) of the evidence sentences most similar in meaning to the
+    question, among those similar enough to count (see `select_evidence`): at most
+    CLOSEST_KEPT, within half the cap (the rest of it goes by score)."""
+    similar = sorted(
+        (
+            (ev.similarity, e, i, ev.text)
+            for e, entry in enumerate(entries)
+            for i, ev in enumerate(entry.evidence, start=1)
+            if ev.similarity >= SIMILAR_ENOUGH
+        ),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    closest: set[tuple[int, int]] = set()
+    room = cap // 2
+    for _, e, i, text in similar[:CLOSEST_KEPT]:
+        room -= counter(f"- {text}") + 1
+        if room < 0:
+            break
+        closest.add((e, i))
+    return closest
+
+
 def render_entries(
     entries: tuple[NoteEntry, ...], *, cap: int, counter: TokenCounter, mode: Mode,
     newest_first: bool = False, quotes: bool = True,
 ) -> tuple[tuple[NoteEntry, ...], str]:
     """Choose what of `entries` fits `cap` tokens and render it in reading order.
 
-    Question mode keeps the pieces most relevant to the question; summary modes share the
-    cap fairly between entries (round robin: every entry's note, then every entry's first
+    Question mode keeps the CLOSEST_KEPT sentences most similar in meaning to the question
+    (within half the cap), then the pieces most relevant to it by score; summary modes share
+    the cap fairly between entries (round robin: every entry's note, then every entry's first
     evidence, ...), so that the first chapters are not pushed out by the last ones. Piece
     costs are counted once each (linear in the notes, not quadratic); the final text is
     counted again and the least important piece dropped until it fits. Entries that keep
@@ -193,6 +232,8 @@ def render_entries(
         return (), ""
     everyone = mode == "question" or newest_first
     spread = set(range(len(entries))) if everyone else _spread(entries, cap, counter, mode, quotes)
+    ranked = mode == "question" and quotes and not newest_first
+    closest = _closest_evidence(entries, cap, counter) if ranked else set()
     candidates: list[tuple[tuple, int, int, str]] = []
     for e, entry in enumerate(entries):
         if e not in spread:
@@ -201,7 +242,7 @@ def render_entries(
             if newest_first:
                 key: tuple = (-e, order)
             else:
-                key = (-priority, e, order) if mode == "question" else (rank, e)
+                key = ((e, order) not in closest, -priority, e, order) if mode == "question" else (rank, e)
             candidates.append((key, e, order, piece))
     candidates.sort(key=lambda c: c[0])
     chosen: dict[int, dict[int, str]] = {}

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from longdoc.agents.cleaning import clean_output
-from longdoc.agents.evidence import select_evidence
+from longdoc.agents.evidence import Evidence, select_evidence
 from longdoc.agents.manager import ManagerAgent
 from longdoc.agents.notes import NoteEntry, Notes, render_entries
 from longdoc.agents.repetition import repair_repetition, sentence_keys
@@ -271,3 +271,65 @@ def test_question_evidence_without_a_question_or_relevance_keeps_nothing():
     _, chunk = chunk_of("The weather was mild. Nothing happened that week.")
     assert select_evidence(chunk, mode="question", query="") == []
     assert select_evidence(chunk, mode="question", query="What is the code of the tool locker?") == []
+
+
+SHARED_WORD_CHUNKS = [
+    f"In winter {i} the shop kept long hours. Its owner kept a ledger of sales {i}. The baker kept the ovens warm."
+    for i in range(8)
+]
+
+
+def test_question_notes_keep_the_closest_answer_when_shared_words_fill_the_cap(rendering):
+    """Eight chunks of sentences sharing "kept" with the question, and one paraphrased
+    answer sharing nothing: the base path's notes keep the answer under a tight cap (the
+    model's ungrounded note is dropped); a chat model's notes stay its own, whatever the
+    evidence."""
+    question = "Where is the fiddle inherited from a nan kept?"
+    answer = "The violin that belonged to my grandmother sits wrapped in a wool blanket beneath the spare bed."
+    texts = [*SHARED_WORD_CHUNKS[:3], f"The weather was mild. {answer} Nothing else happened.", *SHARED_WORD_CHUNKS[3:]]
+    model = FakeModel(rule=lambda r: "No fiddle is mentioned.")
+    agent = worker(model, cap=150)
+    notes = Notes()
+    for text in texts:
+        _, chunk = chunk_of(text)
+        notes = agent.run(chunk, notes, question=question).notes
+        assert COUNT(notes.text) <= 150
+    if rendering == "completion":
+        assert answer in notes.text
+        assert "kept" in notes.text  # the rest of the cap still goes to shared words
+    else:  # a chat model's notes are its own, passed on as written
+        assert notes.text == "No fiddle is mentioned." and not notes.quotes
+
+
+def test_the_closest_sentences_go_first_only_in_quoted_question_notes():
+    close = Evidence(text="The violin sits beneath the spare bed.", start=0, end=38, lines=(1, 1), score=0.5, similarity=0.45)
+    shared = [
+        Evidence(text=f"The shop kept its ledger number {i} open.", start=0, end=36, lines=(1, 1), score=3.0, similarity=0.1)
+        for i in range(6)
+    ]
+    entries = (
+        NoteEntry(chunk=0, source="a.txt", evidence=tuple(shared[:3]), relevance=3.0),
+        NoteEntry(chunk=1, source="a.txt", evidence=(close,), relevance=0.5),
+        NoteEntry(chunk=2, source="a.txt", evidence=tuple(shared[3:]), relevance=3.0),
+    )
+    cap = COUNT("[a.txt:1-1]\n- " + shared[0].text) * 2 + 4  # room for two pieces and a header
+    _, text = render_entries(entries, cap=cap, counter=COUNT, mode="question")
+    assert close.text in text
+    _, text = render_entries(entries, cap=cap, counter=COUNT, mode="book")
+    assert close.text not in text  # summaries share the cap by position, not by the question
+
+
+def test_the_fallback_answer_quotes_the_closest_sentence_beside_the_best_scored():
+    from longdoc.agents.extractive import question_answer
+
+    close = Evidence(text="The violin sits beneath the spare bed.", start=0, end=38, lines=(1, 1), score=0.8, similarity=0.45)
+    shared = [
+        Evidence(text=f"The shop kept its ledger number {i} open.", start=0, end=36, lines=(1, 1), score=3.0 - i / 10, similarity=0.1)
+        for i in range(3)
+    ]
+    entries = [NoteEntry(chunk=0, source="a.txt", evidence=(*shared, close))]
+    assert question_answer(entries) == f"{shared[0].text} {close.text}"
+    unrelated = close.model_copy(update={"similarity": 0.2})
+    assert question_answer([NoteEntry(chunk=0, source="a.txt", evidence=(*shared, unrelated))]) == (
+        f"{shared[0].text} {shared[1].text}"  # no sentence close in meaning: the two best by score
+    )

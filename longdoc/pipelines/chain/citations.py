@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ...agents.evidence import best_for_question
 from ...agents.notes import Notes
 from ...results import Citation, EvidenceQuote
 from .models import ChainRun
@@ -34,20 +35,22 @@ def citations_of(run: ChainRun, finals: Sequence[Notes]) -> list[Citation]:
 
 def evidence_of(run: ChainRun, finals: Sequence[Notes], limit: int = 2) -> list[EvidenceQuote]:
     """A question's best evidence in the final notes, verbatim with its citation, best
-    first: the sentences the workers scored highest for the question."""
+    first: the sentence the workers scored highest for the question, the one closest to it
+    in meaning, then the next by score (see `best_for_question`)."""
     if run.task.mode != "question":
         return []
+    home = {id(ev): entry for notes in finals for entry in notes.entries for ev in entry.evidence}
+    ranked = best_for_question([ev for notes in finals for entry in notes.entries for ev in entry.evidence])
     quotes = [
-        (ev.score, EvidenceQuote(
-            text=ev.text, source=entry.source, start=ev.start, end=ev.end, lines=tuple(ev.lines),
-            section=entry.section,
-        ))
-        for notes in finals for entry in notes.entries for ev in entry.evidence
+        EvidenceQuote(
+            text=ev.text, source=home[id(ev)].source, start=ev.start, end=ev.end, lines=tuple(ev.lines),
+            section=home[id(ev)].section,
+        )
+        for ev in ranked
     ]
-    quotes.sort(key=lambda q: -q[0])
     seen: set[tuple[str, int]] = set()
     best = []
-    for _, quote in quotes:
+    for quote in quotes:
         if (quote.source, quote.start) not in seen:
             seen.add((quote.source, quote.start))
             best.append(quote)
