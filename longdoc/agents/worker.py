@@ -175,7 +175,7 @@ class WorkerResult(BaseModel):
 
 class WorkerAgent:
     """One link of the chain. `notes_cap` bounds the notes it passes on, `view_cap` (when
-    given) the part of them it reads itself (their latest entries), `max_tokens` its own
+    given) the part of them it reads itself (see `Notes.view`), `max_tokens` its own
     output; `window` (when given) is checked before every call."""
 
     def __init__(
@@ -211,7 +211,7 @@ class WorkerAgent:
         position: int = 1, total: int = 1,
     ) -> CompletionRequest:
         bundle = as_bundle(chunks)
-        shown = previous.text if self.view_cap is None else previous.recent(self.view_cap, self.counter)
+        shown = previous.text if self.view_cap is None else previous.view(self.view_cap, self.counter, self.mode)
         notes_block = f"Notes from earlier parts:\n{shown}\n\n" if shown else ""
         request = self.template.request(
             max_tokens=self.max_tokens + self.profile.reasoning_tokens,

@@ -176,11 +176,16 @@ def test_no_prompt_exceeds_the_window(tmp_path, window):
 
 def test_budget_reserves_notes_and_output():
     budget = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120)
-    assert budget.chunk_tokens == 8192 - budget.safety - 150 - 20 - budget.notes_cap - budget.worker_output
+    assert budget.chunk_tokens == 8192 - budget.safety - 150 - 20 - budget.worker_notes - budget.worker_output
     assert budget.worker_prompt_max + budget.worker_output + budget.safety == 8192
+    # quoted question notes: workers read the most relevant share, the manager reads them all
+    assert budget.notes_cap > budget.worker_notes
+    rewritten = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
+                            rewrite_notes=True)
+    assert rewritten.notes_cap == rewritten.worker_notes == budget.worker_notes  # a chat model's own notes
     summary = plan_budget(8192, instruction_tokens=150, query_tokens=20, manager_instruction_tokens=120,
                           summary=True)
-    assert summary.notes_cap > budget.notes_cap > summary.worker_notes  # the manager reads more, workers less
+    assert summary.notes_cap > rewritten.notes_cap > summary.worker_notes  # the manager reads more, workers less
     assert summary.chunk_tokens == 8192 - summary.safety - 150 - 20 - summary.worker_notes - summary.worker_output
     assert summary.worker_prompt_max + summary.worker_output + summary.safety == 8192
 
@@ -331,3 +336,28 @@ def test_a_cancelled_run_starts_no_further_call_and_resumes_later(tmp_path):
     resumed = coa.execute(run, resumed_model, settings=settings)
     assert len(resumed_model.history) == len(run.units) + 1 - 2  # the two finished calls are kept
     assert resumed.answer == coa.execute(run, FakeModel(), settings=settings_in(tmp_path / "fresh")).answer
+
+
+def test_question_notes_reach_the_manager_whole_while_workers_read_the_most_relevant(tmp_path, rendering):
+    """On a base model the quoted notes may outgrow what one worker reads: the workers read
+    the most relevant share within their budget, the manager all of it. A chat model's
+    notes are its own, rewritten within the workers' share."""
+    doc, chunks = paragraph_chunks(write_story(tmp_path, parts=20, fact_at=2))
+    model = FakeModel(context_window=2048)
+    result = longdoc.ask(doc, QUESTION, model=model, chunks=chunks, settings=settings_in(tmp_path, window=2048))
+    run = coa.prepare([doc], coa.ChainTask(mode="question", question=QUESTION), window=2048, chunks=chunks,
+                      profile=model.profile)
+    counter = token_counter()
+    for request in model.history:
+        assert request_tokens(request, counter) + request.max_tokens <= 2048
+    if rendering == "chat":
+        assert run.budget.notes_cap == run.budget.worker_notes
+        return
+    assert run.budget.worker_notes < run.budget.notes_cap
+    final = result.notes[-1]
+    assert counter(final) > run.budget.worker_notes  # more than any worker reads...
+    manager_prompt = model.sent(model.history[-1])
+    assert all(f"colour{k}" in manager_prompt for k in range(20)) and "71432" in manager_prompt  # ...all to the manager
+    last_worker = model.sent(model.history[-2])
+    assert "71432" in last_worker  # the answer found early stays in every worker's view
+    assert not all(f"colour{k}" in last_worker for k in range(19))

@@ -26,8 +26,9 @@ SAFETY_MIN = 32
 """Tokens kept free even in small windows (chat-template overhead of a few tokens per turn)."""
 
 NOTES_FRACTION = 0.10
-"""Share of the window the running notes may take: enough for a few facts per chunk, small
-enough that the prompt tokens sent stay close to the document tokens (ratio ≈ 1.2)."""
+"""Share of the window a question's worker reads of the running notes: enough for a few
+facts per chunk, small enough that the prompt tokens sent stay close to the document
+tokens (ratio ≈ 1.2)."""
 
 NOTES_MIN, NOTES_MAX = 160, 2048
 """The notes cap stays in this range: a few sentences at 2k windows, a page at 128k."""
@@ -40,8 +41,11 @@ VIEW_MIN, VIEW_MAX = 64, 512
 
 SUMMARY_NOTES_FRACTION = 0.25
 """Share of the window a summary's whole notes may take. Only the manager reads them (the
-workers read the view), so they can hold far more than a question's notes: a note or a
-sentence from every part of a long book, not from a dozen."""
+workers read the view), so they can hold far more than a worker reads: a note or a
+sentence from every part of a long book, not from a dozen. A question's quoted notes
+(the base path: evidence the pipeline selects) take the same share; each worker reads the
+most relevant `notes_cap` of them, and the manager all, so that an answer found early is
+not pushed out by the many chunks read after it."""
 
 SUMMARY_NOTES_MAX = 8192
 """...but never more than this: the manager's one prompt stays affordable on a paid API."""
@@ -66,7 +70,9 @@ class ChainBudget:
     query: int
     notes_cap: int
     worker_notes: int
-    """Tokens of notes a worker reads: `notes_cap` for questions, the view cap for summaries."""
+    """Tokens of notes a worker reads: the view cap for summaries; for questions
+    NOTES_FRACTION of the window (the most relevant notes; all of them when a chat model
+    rewrites them, since it writes them within this cap)."""
     worker_output: int
     chunk_tokens: int
     manager_output: int
@@ -119,7 +125,7 @@ def plan_budget(
     usable = window - safety - manager_instruction_tokens - query_tokens - reasoning
     manager_output = min(manager_output, usable // 2)
     manager_notes = usable - manager_output
-    if summary:
+    if summary or not rewrite_notes:  # a chat model's rewritten notes stay within notes_cap
         wanted = min(SUMMARY_NOTES_MAX, int(window * SUMMARY_NOTES_FRACTION))
         notes_cap = max(notes_cap, min(manager_notes, wanted))
     return ChainBudget(

@@ -89,7 +89,7 @@ def build_graph(
     worker = WorkerAgent(
         model, mode=task.mode, notes_cap=b.notes_cap, max_tokens=b.worker_output,
         counter=run.counter, window=b.window, focus=task.focus,
-        view_cap=b.worker_notes if task.mode != "question" else None,
+        view_cap=b.worker_notes if b.worker_notes < b.notes_cap else None,
     )
     manager = ManagerAgent(
         model, mode=task.mode, max_tokens=b.manager_output, counter=run.counter,
