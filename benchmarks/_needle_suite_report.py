@@ -151,7 +151,8 @@ def report(rows: Sequence[SuiteRow], needles: Sequence[SuiteNeedle], args: argpa
         + ", hidden in the shared Paul Graham essays; a multi-needle item's second sentence goes half the text "
         "away, distractors (same wording, wrong answer) 35% and 70% away. Embedded Gemma 3 270M (base, Q4_K_M, "
         f"llama.cpp) on the shared 2-core machine under the model lock (1-minute load average {_loads(rows)} at "
-        "the cells' ends: other engineers' test runs shared the cores, so seconds are those of a loaded machine). "
+        "the cells' ends: other jobs (tests, model-free benchmarks) shared the cores at times, so seconds are "
+        "those of a loaded machine). "
         f"Agent window {args.window} tokens: the key context holds about 4 segments of 384 tokens. "
         + (args.note.strip() + " " if args.note.strip() else "")
         + "`selected` = every needle sentence is whole in the key context; `mean rank` = rank of the segment "
