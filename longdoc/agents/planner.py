@@ -224,6 +224,6 @@ class PlannerAgent:
         elif count - len(accepted) > 1:
             stops = (*(s for s in request.stop if s != "\n\n"), "\n\n\n")
             request = request.model_copy(update={"stop": stops})
-        if attempt > 0:
-            request = request.model_copy(update={"temperature": 0.7})
+        if attempt > 0:  # sampled, seeded by attempt so that a rerun plans the same
+            request = request.model_copy(update={"temperature": 0.7, "seed": attempt})
         return request

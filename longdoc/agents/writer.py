@@ -229,8 +229,8 @@ class WriterAgent:
             reopen = self.profile.writer_openers and (stalls > 0 or (bool(text) and last_finish != "length"))
             cue = ("\n\n" if text else "") + next_opener(text, calls) if reopen else ""
             request = self._request(plan, index, budget, written, text + cue, max_tokens)
-            if stalls:
-                request = request.model_copy(update={"temperature": 0.8})
+            if stalls:  # sampled, with a seed per call so that a rerun writes the same words
+                request = request.model_copy(update={"temperature": 0.8, "seed": calls})
             calls += 1
             try:
                 completion = await self.model.acomplete(request)

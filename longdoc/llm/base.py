@@ -32,6 +32,9 @@ class CompletionRequest(BaseModel):
     json_schema: dict | None = None
     """A JSON schema the reply must follow, for backends that constrain decoding
     (`Model.structured_output`); others are sent the request without it."""
+    seed: int | None = None
+    """The sampling seed of a call made at a temperature above 0, so that a rerun draws the
+    same reply (llama.cpp's server, vLLM and OpenAI take it; others ignore it)."""
 
     @classmethod
     def from_text(cls, text: str, **params: object) -> CompletionRequest:

@@ -177,6 +177,8 @@ class OpenAIModel:
         params: dict[str, Any] = {"model": self.name}
         if not (is_openai_endpoint(self.base_url) and self.name.startswith(FIXED_TEMPERATURE_PREFIXES)):
             params["temperature"] = request.temperature
+        if request.seed is not None:
+            params["seed"] = request.seed
         if request.stop:
             # OpenAI takes at most 4 stop sequences; the rest are applied to the reply here.
             stops = list(request.stop)

@@ -30,11 +30,12 @@ def sent_json(request: CompletionRequest, completion_style: bool) -> str:
     """`request` as JSON with only the rendering a backend of that style is sent (the
     completion prompt, or the chat messages) and every parameter: what decides its answer, so
     what keys it, and what the log keeps (both renderings doubled the log, ~16 KB a call)."""
+    unseeded = {"seed"} if request.seed is None else set()  # keys made before seeds stay valid
     if completion_style and request.prompt is not None:
-        return request.model_dump_json(exclude={"messages"})
+        return request.model_dump_json(exclude={"messages", *unseeded})
     if not completion_style and request.messages:
-        return request.model_dump_json(exclude={"prompt"})
-    return request.model_dump_json()
+        return request.model_dump_json(exclude={"prompt", *unseeded})
+    return request.model_dump_json(exclude=unseeded)
 
 
 def request_key(

@@ -272,3 +272,18 @@ def test_a_known_reasoning_model_gets_thinking_room_and_max_output_overrides_it(
     assert thinking.profile.reasoning_tokens == 4096
     assert load_model(Settings(model=server.model, base_url=server.url)).profile.reasoning_tokens == 0
     assert load_model(Settings(model="o3-mini", base_url=server.url, max_output=512)).profile.reasoning_tokens == 512
+
+
+@pytest.mark.parametrize("completion_style", [False, True])
+def test_a_seed_is_sent_only_when_set_and_keys_the_cache_only_then(server, completion_style):
+    from longdoc.llm.response_cache import sent_json
+
+    model = model_for(server, completion_style=completion_style)
+    plain = CompletionRequest.from_text(QUESTION)
+    model.complete(plain)
+    assert "seed" not in server.requests[-1].body
+    seeded = plain.model_copy(update={"temperature": 0.8, "seed": 3})
+    model.complete(seeded)
+    assert server.requests[-1].body["seed"] == 3
+    assert '"seed"' not in sent_json(plain, completion_style)  # keys made before seeds stay valid
+    assert '"seed":3' in sent_json(seeded, completion_style)
