@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -230,17 +230,20 @@ def is_grounded(note: str, *, sources: list[str]) -> bool:
     return len(words & known) * 2 >= len(words)
 
 
-def best_for_question(evidence: Sequence[Evidence]) -> list[Evidence]:
-    """Evidence for a question, best first: the highest score, then the sentence closest in
-    meaning to the question when it is similar enough and not that one (a paraphrased
-    answer scores low on shared words), then the rest by score."""
-    by_score = sorted(evidence, key=lambda ev: -ev.score)
+T = TypeVar("T")
+
+
+def best_for_question(items: Sequence[T], of: Callable[[T], Evidence] = lambda item: item) -> list[T]:
+    """Evidence for a question (`items`, or what `of` finds in each), best first: the highest
+    score, then the sentence closest in meaning to the question when it is similar enough and
+    not that one (a paraphrased answer scores low on shared words), then the rest by score."""
+    by_score = sorted(items, key=lambda item: -of(item).score)
     if not by_score:
         return []
-    closest = max(by_score, key=lambda ev: ev.similarity)
-    if closest is by_score[0] or closest.similarity < SIMILAR_ENOUGH:
+    closest = max(by_score, key=lambda item: of(item).similarity)
+    if closest is by_score[0] or of(closest).similarity < SIMILAR_ENOUGH:
         return by_score
-    return [by_score[0], closest, *(ev for ev in by_score[1:] if ev is not closest)]
+    return [by_score[0], closest, *(item for item in by_score[1:] if item is not closest)]
 
 
 def entry_relevance(entry_note: str, evidence: list[Evidence], query: str) -> float:

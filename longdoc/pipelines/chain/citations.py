@@ -39,14 +39,13 @@ def evidence_of(run: ChainRun, finals: Sequence[Notes], limit: int = 2) -> list[
     in meaning, then the next by score (see `best_for_question`)."""
     if run.task.mode != "question":
         return []
-    home = {id(ev): entry for notes in finals for entry in notes.entries for ev in entry.evidence}
-    ranked = best_for_question([ev for notes in finals for entry in notes.entries for ev in entry.evidence])
+    found = [(ev, entry) for notes in finals for entry in notes.entries for ev in entry.evidence]
     quotes = [
         EvidenceQuote(
-            text=ev.text, source=home[id(ev)].source, start=ev.start, end=ev.end, lines=tuple(ev.lines),
-            section=home[id(ev)].section,
+            text=ev.text, source=entry.source, start=ev.start, end=ev.end, lines=tuple(ev.lines),
+            section=entry.section,
         )
-        for ev in ranked
+        for ev, entry in best_for_question(found, of=lambda pair: pair[0])
     ]
     seen: set[tuple[str, int]] = set()
     best = []
